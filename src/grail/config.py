@@ -1,0 +1,76 @@
+"""Settings: defaults, then ``grail.toml``, then ``GRAIL_*`` environment variables.
+
+One flat, documented table (see docs/configuration.md). The decision: every
+setting has a working offline default, so ``grail index DIR`` and
+``grail ask "..."`` need no configuration at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    index: str = ".grail"  # collection folder (SQLite db + HNSW cache)
+    embedder: str = "minilm"  # minilm (= minilm-onnx, int8) | minilm-torch (fp32)
+    llm: str = "extractive"  # extractive | local | openai[:BASE_URL]
+    openai_model: str = ""  # model name for the openai backend ("" = the server's first)
+    retrieval: str = "hybrid"  # hybrid | dense | bm25
+    fusion: str = "rrf"  # rrf | convex
+    rrf_k: int = 60
+    convex_dense_weight: float = 0.5  # weight of dense in the convex combination
+    candidates: int = 50  # hits taken from each retriever before fusion
+    top_k: int = 8  # hits handed to the generator
+    chunk_tokens: int = 200  # target word pieces of prose per chunk
+    chunk_overlap: int = 32
+    max_file_mb: int = 200
+    context_tokens: int = 1536  # prompt budget for the generator (instructions + sources)
+    answer_tokens: int = 256
+    min_evidence: float = 0.30  # abstain below this support for the best passage
+    support_threshold: float = 0.45  # a sentence below this support is unsupported
+    prompt_template: str = ""  # path to a prompt file overriding the bundled one
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> "Settings":
+        known = {f.name for f in dataclasses.fields(self)}
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if k in known and v is not None})
+
+
+def _coerce(value: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return value.lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Defaults < grail.toml (``config_file`` or ./grail.toml) < GRAIL_* env < overrides."""
+    base = Settings()
+    values: dict[str, Any] = {}
+    path = Path(config_file) if config_file else Path(os.environ.get("GRAIL_CONFIG", "grail.toml"))
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: invalid TOML: {exc}") from exc
+        table = data.get("grail", data)
+        known = {f.name for f in dataclasses.fields(base)}
+        unknown = sorted(set(table) - known - {"grail"})
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; see docs/configuration.md")
+        values.update({k: v for k, v in table.items() if k in known})
+    for f in dataclasses.fields(base):
+        env = os.environ.get(f"GRAIL_{f.name.upper()}")
+        if env is not None and f.name != "extra":
+            values[f.name] = _coerce(env, getattr(base, f.name))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return base.replace(**values)

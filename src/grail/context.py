@@ -1,0 +1,86 @@
+"""Context engineering: pack retrieved passages into the generator's window.
+
+Counted with the generator's own tokenizer, within a budget that leaves room
+for the answer. Near-duplicate passages are dropped; the strongest passages
+go to the start and the end of the list (models read the middle least
+closely); sources are numbered [1..n] in the order shown, and that numbering
+is what citations resolve against. The decision: whole passages only, never
+a passage cut to fit: a truncated table row is worse than a missing one.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Sequence
+
+from grail.records import Context, Hit
+
+TokenCount = Callable[[str], int]
+
+
+def default_template() -> str:
+    return resources.files("grail.generate").joinpath("prompts/answer.txt").read_text(encoding="utf-8")
+
+
+def default_system() -> str:
+    return resources.files("grail.generate").joinpath("prompts/system.txt").read_text(encoding="utf-8").strip()
+
+
+def load_template(path: str | None) -> str:
+    if not path:
+        return default_template()
+    text = Path(path).read_text(encoding="utf-8")
+    if "{sources}" not in text or "{question}" not in text:
+        raise ValueError(f"prompt template {path} must contain {{sources}} and {{question}}")
+    return text
+
+
+def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    words = text.lower().split()
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return False
+    return len(sa & sb) / min(len(sa), len(sb)) >= threshold
+
+
+def edges_first(items: Sequence[Hit]) -> list[Hit]:
+    """Ranks 1,3,5,... at the start and 2,4,6,... reversed at the end."""
+    return list(items[0::2]) + list(items[1::2])[::-1]
+
+
+def format_source(n: int, hit: Hit) -> str:
+    where = Path(hit.path).name if hit.path else hit.chunk.doc_id
+    section = " > ".join(hit.chunk.heading_path[-2:])
+    head = f"[{n}] {where}, page {hit.chunk.page}" + (f" ({section})" if section else "")
+    return f"{head}\n<<<\n{hit.chunk.text}\n>>>"
+
+
+def pack_context(question: str, hits: Sequence[Hit], *, count_tokens: TokenCount, budget: int,
+                 template: str | None = None, system: str | None = None) -> Context:
+    template = template or default_template()
+    system = system if system is not None else default_system()
+    fixed = count_tokens(system) + count_tokens(template.format(sources="", question=question))
+    kept: list[Hit] = []
+    dropped: list[str] = []
+    used = fixed
+    for hit in hits:
+        if any(near_duplicate(hit.chunk.text, k.chunk.text) for k in kept):
+            dropped.append(hit.chunk.chunk_id)
+            continue
+        cost = count_tokens(format_source(len(kept) + 1, hit)) + 2
+        if used + cost > budget:
+            dropped.append(hit.chunk.chunk_id)
+            continue
+        kept.append(hit)
+        used += cost
+    ordered = edges_first(kept)
+    sources = "\n\n".join(format_source(i + 1, h) for i, h in enumerate(ordered))
+    prompt = template.format(sources=sources, question=question)
+    return Context(question=question, sources=tuple(ordered), system=system, prompt=prompt,
+                   n_tokens=count_tokens(system) + count_tokens(prompt), budget=budget,
+                   dropped=tuple(dropped))

@@ -1,0 +1,210 @@
+"""The Grail facade: the one object the CLI, HTTP server, MCP server and tests drive.
+
+``Grail(index).index(paths)``, ``.search(q)``, ``.ask(q)``, ``.status()``.
+It wires the pipeline from settings: loaders -> chunking -> embedder ->
+store -> retriever -> context -> generator -> verifier, recording a Trace of
+every stage. The decision: heavy parts (models, HNSW graph) load lazily on
+first use and once; constructing a Grail is cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from grail.config import Settings, load_settings
+from grail.context import load_template, pack_context
+from grail.embed import Embedder, get_embedder
+from grail.generate import LLM, llms
+from grail.generate.extractive import extractive_answer
+from grail.ingest.chunking import ChunkingConfig
+from grail.ingest.pipeline import IndexReport, index_paths, index_texts
+from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageTrace, Trace
+from grail.store import DocumentInfo, Filters
+from grail.store.sqlite import SQLiteStore
+from grail.verify.support import render, support_score, verify_draft
+
+UNKNOWN = "The documents do not say."
+
+
+class Grail:
+    def __init__(self, index: str | Path | None = None, *, settings: Settings | None = None, **overrides: Any) -> None:
+        s = settings or load_settings()
+        if index is not None:
+            overrides["index"] = str(index)
+        self.settings = s.replace(**overrides)
+        self._embedder: Embedder | None = None
+        self._store: SQLiteStore | None = None
+        self._llms: dict[str, LLM] = {}
+        self._lock = threading.RLock()
+
+    # -- lazily built parts ------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = get_embedder(self.settings.embedder)
+            return self._embedder
+
+    @property
+    def store(self) -> SQLiteStore:
+        with self._lock:
+            if self._store is None:
+                e = self.embedder
+                self._store = SQLiteStore(self.settings.index, embedder_name=_space(e.name), dim=e.dim)
+            return self._store
+
+    def llm(self, spec: str | None = None) -> LLM:
+        spec = spec or self.settings.llm
+        with self._lock:
+            if spec not in self._llms:
+                import grail.generate.local  # noqa: F401  (registers "local")
+                import grail.generate.openai_compat  # noqa: F401  (registers "openai")
+
+                opts: dict[str, Any] = {}
+                if spec.startswith("openai") and self.settings.openai_model:
+                    opts["model"] = self.settings.openai_model
+                self._llms[spec] = llms.create(spec, **opts)
+            return self._llms[spec]
+
+    # -- indexing ------------------------------------------------------------
+    def index(self, *paths: str | Path, on_progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
+        cfg = ChunkingConfig(target_tokens=self.settings.chunk_tokens, overlap_tokens=self.settings.chunk_overlap)
+        return index_paths(paths, self.store, self.embedder, chunking=cfg, max_file_mb=self.settings.max_file_mb,
+                           on_progress=on_progress)
+
+    def index_texts(self, items: Iterable[tuple[str, str, str]], *, source: str = "texts",
+                    on_progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
+        """Index in-memory ``(doc_id, title, text)`` items; see ``ingest.pipeline.index_texts``."""
+        cfg = ChunkingConfig(target_tokens=self.settings.chunk_tokens, overlap_tokens=self.settings.chunk_overlap)
+        return index_texts(items, self.store, self.embedder, source=source, chunking=cfg, on_progress=on_progress)
+
+    def delete(self, doc_id_or_path: str) -> bool:
+        target = doc_id_or_path
+        for d in self.store.documents():
+            if d.path == str(Path(doc_id_or_path).expanduser().resolve()) or d.path == doc_id_or_path:
+                target = d.doc_id
+        return self.store.delete_document(target)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.store.documents()
+
+    def page(self, doc_id: str, number: int) -> str | None:
+        return self.store.page_text(doc_id, number)
+
+    def status(self) -> dict[str, Any]:
+        st = self.store.stats()
+        st["settings"] = {"embedder": self.settings.embedder, "llm": self.settings.llm,
+                          "retrieval": self.settings.retrieval, "fusion": self.settings.fusion}
+        return st
+
+    # -- retrieval -------------------------------------------------------------
+    def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
+        from grail.retrieve.search import Retriever
+
+        hits, _ = Retriever(self.store, self.embedder, self.settings).search(query, k, mode=mode, filters=filters)
+        return hits
+
+    def search_traced(self, query: str, k: int = 10, *, mode: str | None = None,
+                      filters: Filters | None = None) -> tuple[list[Hit], dict[str, Any]]:
+        from grail.retrieve.search import Retriever
+
+        return Retriever(self.store, self.embedder, self.settings).search(query, k, mode=mode, filters=filters)
+
+    # -- answering -------------------------------------------------------------
+    def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
+            allow_weak: bool = False, on_token: Callable[[str], None] | None = None) -> Answer:
+        question = question.strip()
+        if not question:
+            raise ValueError("empty question: ask something")
+        spec = llm or self.settings.llm
+        stages: list[StageTrace] = []
+        t = time.perf_counter()
+        hits, rtrace = self.search_traced(question, k or self.settings.top_k, filters=filters)
+        stages.append(StageTrace("retrieve", time.perf_counter() - t, rtrace))
+
+        t = time.perf_counter()
+        model = None if spec == "extractive" else self.llm(spec)
+        count = model.count_tokens if model else self.embedder.count_tokens
+        budget = self.settings.context_tokens
+        if model is not None:
+            budget = min(budget, model.context_window - self.settings.answer_tokens)
+        context = pack_context(question, hits, count_tokens=count, budget=budget,
+                               template=load_template(self.settings.prompt_template) if self.settings.prompt_template else None)
+        stages.append(StageTrace("context", time.perf_counter() - t, {
+            "n_tokens": context.n_tokens, "budget": context.budget, "sources": [
+                {"n": i + 1, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page, "path": h.path}
+                for i, h in enumerate(context.sources)], "dropped": list(context.dropped),
+            "system": context.system, "prompt": context.prompt}))
+
+        if not context.sources:
+            return self._abstain(question, spec, hits, "no passage in the index matches the question", stages)
+
+        t = time.perf_counter()
+        if model is None:
+            draft, ranked = extractive_answer(question, context, self.embedder)
+            best = ranked[0].score if ranked else 0.0
+            gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": draft, "best_score": round(best, 4)}
+            stages.append(StageTrace("generate", time.perf_counter() - t, gen_data))
+            if best < self.settings.min_evidence and not allow_weak:
+                return self._abstain(question, spec, hits, f"best supporting sentence scored {best:.2f}, below "
+                                     f"min_evidence {self.settings.min_evidence}", stages)
+            picked = [x for x in ranked if x.text in draft][:2] or ranked[:1]
+            sentences = tuple(AnswerSentence(x.text, (x.source,),
+                                              support_score(x.text, context.sources[x.source - 1].chunk.text), True)
+                              for x in picked)
+            said_unknown, repaired = False, 0
+        else:
+            messages = [{"role": "system", "content": context.system}, {"role": "user", "content": context.prompt}]
+            if on_token is not None:
+                pieces = []
+                for piece in model.stream(messages, max_tokens=self.settings.answer_tokens):
+                    pieces.append(piece)
+                    on_token(piece)
+                draft = "".join(pieces)
+            else:
+                draft = model.generate(messages, max_tokens=self.settings.answer_tokens)
+            stages.append(StageTrace("generate", time.perf_counter() - t, {"backend": spec, "raw_output": draft}))
+            t = time.perf_counter()
+            v = verify_draft(draft, context, threshold=self.settings.support_threshold)
+            sentences, said_unknown, repaired = v.sentences, v.said_unknown, v.repaired
+            stages.append(StageTrace("verify", time.perf_counter() - t, {
+                "sentences": len(sentences), "supported": sum(s.supported for s in sentences),
+                "repaired_citations": repaired, "said_unknown": said_unknown}))
+
+        shipped = [s for s in sentences if s.supported]
+        if not shipped and not allow_weak:
+            why = "the model said the documents do not answer" if said_unknown else "no sentence of the draft is supported by the sources"
+            return self._abstain(question, spec, hits, why, stages, sentences=sentences)
+        if allow_weak and not shipped:
+            shipped = list(sentences)
+        text = render([AnswerSentence(s.text, s.citations, s.support, True) for s in shipped])
+        cited = sorted({n for s in shipped for n in s.citations})
+        citations = tuple(_citation(n, context) for n in cited)
+        faith = len([s for s in sentences if s.supported]) / len(sentences) if sentences else 0.0
+        return Answer(question=question, text=text, sentences=tuple(sentences), citations=citations,
+                      abstained=False, faithfulness=faith, backend=spec, trace=Trace(tuple(stages)))
+
+    def _abstain(self, question: str, spec: str, hits: list[Hit], why: str, stages: list[StageTrace],
+                 sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
+        closest = tuple(Citation(i + 1, h.chunk.chunk_id, h.chunk.doc_id, h.path, h.chunk.page, h.chunk.char_start,
+                                 h.chunk.char_end, h.chunk.text) for i, h in enumerate(hits[:3]))
+        return Answer(question=question, text=UNKNOWN, sentences=sentences, citations=closest, abstained=True,
+                      abstain_reason=why, faithfulness=1.0, backend=spec, trace=Trace(tuple(stages)))
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _space(name: str) -> str:
+    """The vector space an embedder writes: both MiniLM runtimes produce the same space."""
+    return "all-MiniLM-L6-v2" if name.startswith("minilm") else name
+
+
+def _citation(n: int, context: Context) -> Citation:
+    h = context.sources[n - 1]
+    c = h.chunk
+    return Citation(n, c.chunk_id, c.doc_id, h.path, c.page, c.char_start, c.char_end, c.text)

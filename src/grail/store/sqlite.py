@@ -1,0 +1,383 @@
+"""The embedded store: SQLite (WAL) is the source of truth.
+
+Documents, page texts, chunks, their vectors (float32 blobs) and an FTS5
+keyword index (porter stemmer, BM25 ranking) live in one ``index.db``. A
+document is replaced in one transaction, so a crash leaves either the old or
+the new version, never a mix. Triggers keep FTS5 and a change log in step with
+the chunks table inside that same transaction; the HNSW graph
+(``store/hnsw.py``) replays the change log to catch up, so it can never
+disagree with SQLite for longer than one search.
+
+The decision: searches run inside one read transaction (a WAL snapshot), so a
+hybrid query sees one version of every file even while another process
+re-indexes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from grail.records import Chunk, Document
+from grail.store import DocumentInfo, Filters
+from grail.store.hnsw import VectorIndex
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+  doc_id TEXT PRIMARY KEY, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL, doc_type TEXT NOT NULL,
+  title TEXT NOT NULL, n_pages INTEGER NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
+  indexed_at REAL NOT NULL, metadata TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages(
+  doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(doc_id, number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL, page INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+  heading_path TEXT NOT NULL, n_tokens INTEGER NOT NULL, text TEXT NOT NULL, index_text TEXT NOT NULL,
+  vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, seq);
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL,
+  chunk_rowid INTEGER NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  index_text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts(rowid, index_text) VALUES (new.id, new.index_text);
+  INSERT INTO changes(op, chunk_rowid) VALUES ('add', new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts(chunks_fts, rowid, index_text) VALUES ('delete', old.id, old.index_text);
+  INSERT INTO changes(op, chunk_rowid) VALUES ('del', old.id);
+END;
+"""
+
+# Function words carry no evidence and make OR-queries slow; BM25's IDF would
+# give them near-zero weight anyway.
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in "
+    "into is it its of on or our so than that the their them then there these they this those to "
+    "was were what when where which who whom why will with would you your".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+CHUNK_COLUMNS = "c.id, c.chunk_id, c.doc_id, c.seq, c.text, c.page, c.char_start, c.char_end, c.heading_path, c.n_tokens, c.index_text"
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 OR-query of the distinct non-stopword terms, each quoted (no operators leak in)."""
+    seen: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        if w not in STOPWORDS and w not in seen:
+            seen.append(w)
+    return " OR ".join(f'"{w}"' for w in seen)
+
+
+def _row_chunk(row: Sequence[Any]) -> Chunk:
+    return Chunk(chunk_id=row[1], doc_id=row[2], seq=row[3], text=row[4], page=row[5],
+                 char_start=row[6], char_end=row[7], heading_path=tuple(json.loads(row[8])),
+                 n_tokens=row[9], index_text=row[10])
+
+
+class SQLiteStore:
+    def __init__(self, folder: str | Path, *, embedder_name: str, dim: int) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.folder / "index.db"
+        self.hnsw_path = self.folder / "vectors.usearch"
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._vi_lock = threading.Lock()
+        self._vi: VectorIndex | None = None
+        conn = self._conn()
+        with conn:
+            conn.executescript(SCHEMA)
+        self._check_meta(conn)
+
+    # -- connections -----------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def _check_meta(self, conn: sqlite3.Connection) -> None:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        want = {"schema_version": SCHEMA_VERSION, "embedder": self.embedder_name, "dim": str(self.dim)}
+        if not meta:
+            with conn:
+                conn.executemany("INSERT INTO meta VALUES (?, ?)", list(want.items()))
+            return
+        if meta.get("embedder") != self.embedder_name or meta.get("dim") != str(self.dim):
+            raise ValueError(
+                f"index at {self.folder} was built with embedder {meta.get('embedder')!r} "
+                f"(dim {meta.get('dim')}), not {self.embedder_name!r}: vectors of different models "
+                "cannot be mixed. Use that embedder, or index into a new folder (--index PATH)."
+            )
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.embedder_name}:{self.dim}:{self.db_path.stat().st_ino}"
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One consistent read view for everything done inside the block."""
+        conn = self._conn()
+        if conn.in_transaction:  # nested: already inside a snapshot
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # start the read snapshot now
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    # -- writes ----------------------------------------------------------
+    def document_state(self, path: str) -> tuple[str, str] | None:
+        row = self._conn().execute("SELECT doc_id, sha256 FROM documents WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+                         *, size: int, mtime: float) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(chunks) and vecs.shape[1] != self.dim:
+            raise ValueError(f"vectors have dim {vecs.shape[1]}, the index holds dim {self.dim}")
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._delete(conn, doc.doc_id)
+                conn.execute("DELETE FROM documents WHERE path = ?", (doc.path,))
+                conn.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (doc.doc_id, doc.path, doc.sha256, doc.doc_type, doc.title, len(doc.pages), size,
+                     mtime, time.time(), json.dumps(doc.metadata, default=str)),
+                )
+                conn.executemany("INSERT INTO pages VALUES (?,?,?)",
+                                 [(doc.doc_id, p.number, p.text) for p in doc.pages])
+                conn.executemany(
+                    "INSERT INTO chunks(chunk_id, doc_id, seq, page, char_start, char_end, heading_path,"
+                    " n_tokens, text, index_text, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(c.chunk_id, c.doc_id, c.seq, c.page, c.char_start, c.char_end,
+                      json.dumps(list(c.heading_path)), c.n_tokens, c.text, c.index_text,
+                      vecs[i].tobytes()) for i, c in enumerate(chunks)],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _delete(self, conn: sqlite3.Connection, doc_id: str) -> None:
+        conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        conn.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
+        conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def delete_document(self, doc_id: str) -> bool:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                exists = conn.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+                self._delete(conn, doc_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return exists is not None
+
+    # -- reads -----------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._conn().execute(
+            "SELECT d.doc_id, d.path, d.sha256, d.doc_type, d.title, d.n_pages,"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id), d.size, d.mtime, d.indexed_at,"
+            " d.metadata FROM documents d ORDER BY d.path").fetchall()
+        return [DocumentInfo(*r[:10], metadata=json.loads(r[10])) for r in rows]
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        return next((d for d in self.documents() if d.doc_id == doc_id), None)
+
+    def page_text(self, doc_id: str, page: int) -> str | None:
+        row = self._conn().execute("SELECT text FROM pages WHERE doc_id = ? AND number = ?",
+                                   (doc_id, page)).fetchone()
+        return row[0] if row else None
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        if not chunk_ids:
+            return []
+        conn = self._conn()
+        marks = ",".join("?" * len(chunk_ids))
+        rows = conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({marks})",
+                            list(chunk_ids)).fetchall()
+        by_id = {r[1]: _row_chunk(r) for r in rows}
+        return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def neighbours(self, chunk: Chunk, before: int = 1, after: int = 1) -> list[Chunk]:
+        rows = self._conn().execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.seq BETWEEN ? AND ?"
+            " ORDER BY c.seq", (chunk.doc_id, chunk.seq - before, chunk.seq + after)).fetchall()
+        return [_row_chunk(r) for r in rows]
+
+    def paths(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT doc_id, path FROM documents").fetchall())
+
+    def titles(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT doc_id, title FROM documents").fetchall())
+
+    def _filter_sql(self, filters: Filters | None) -> tuple[str, list[Any]]:
+        if filters is None or filters.is_empty():
+            return "", []
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.path_glob:
+            clauses.append("d.path GLOB ?")
+            params.append(filters.path_glob)
+        if filters.doc_types:
+            clauses.append(f"d.doc_type IN ({','.join('?' * len(filters.doc_types))})")
+            params.extend(filters.doc_types)
+        if filters.doc_ids:
+            clauses.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
+            params.extend(filters.doc_ids)
+        if filters.modified_after is not None:
+            clauses.append("d.mtime >= ?")
+            params.append(filters.modified_after)
+        if filters.modified_before is not None:
+            clauses.append("d.mtime < ?")
+            params.append(filters.modified_before)
+        return " AND " + " AND ".join(clauses), params
+
+    def keyword_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+        match = fts_query(query)
+        if not match or k <= 0:
+            return []
+        where, params = self._filter_sql(filters)
+        join = " JOIN documents d ON d.doc_id = c.doc_id" if where else ""
+        rows = self._conn().execute(
+            f"SELECT {CHUNK_COLUMNS}, bm25(chunks_fts) AS s FROM chunks_fts"
+            f" JOIN chunks c ON c.id = chunks_fts.rowid{join}"
+            f" WHERE chunks_fts MATCH ?{where} ORDER BY s LIMIT ?",
+            [match, *params, k]).fetchall()
+        return [(_row_chunk(r), -float(r[-1])) for r in rows]
+
+    # -- dense -----------------------------------------------------------
+    def _vector_index(self, conn: sqlite3.Connection) -> VectorIndex:
+        """The HNSW graph, caught up with every change this snapshot can see."""
+        with self._vi_lock:
+            if self._vi is None:
+                self._vi = VectorIndex.load(self.hnsw_path, self.dim, self.fingerprint)
+            head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+            pruned = int(dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("pruned_through", 0))
+            vi = self._vi
+            if vi is None or vi.last_seq < pruned or vi.last_seq > head:
+                vi = self._rebuild(conn, head)
+            elif vi.last_seq < head:
+                self._replay(conn, vi, head)
+            self._vi = vi
+            return vi
+
+    def _rebuild(self, conn: sqlite3.Connection, head: int) -> VectorIndex:
+        vi = VectorIndex(self.dim)
+        cur = conn.execute("SELECT id, vector FROM chunks")
+        while batch := cur.fetchmany(8192):
+            keys = np.array([r[0] for r in batch], dtype=np.uint64)
+            vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(-1, self.dim)
+            vi.add(keys, vecs)
+        vi.last_seq = head
+        return vi
+
+    def _replay(self, conn: sqlite3.Connection, vi: VectorIndex, head: int) -> None:
+        rows = conn.execute("SELECT op, chunk_rowid FROM changes WHERE seq > ? AND seq <= ? ORDER BY seq",
+                            (vi.last_seq, head)).fetchall()
+        final: dict[int, str] = {}
+        for op, rowid in rows:
+            final[rowid] = op
+        vi.remove([r for r, op in final.items() if op == "del"])
+        adds = [r for r, op in final.items() if op == "add"]
+        for i in range(0, len(adds), 900):
+            part = adds[i : i + 900]
+            got = conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                               part).fetchall()
+            if got:
+                keys = np.array([r[0] for r in got], dtype=np.uint64)
+                vecs = np.frombuffer(b"".join(r[1] for r in got), dtype=np.float32).reshape(-1, self.dim)
+                vi.add(keys, vecs)
+        vi.last_seq = head
+
+    def save_vector_index(self) -> None:
+        """Persist the HNSW cache and prune the change log it no longer needs."""
+        conn = self._conn()
+        with self.snapshot():
+            vi = self._vector_index(conn)
+        vi.save(self.hnsw_path, self.fingerprint)
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM changes WHERE seq <= ?", (vi.last_seq,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('pruned_through', ?)", (str(vi.last_seq),))
+            conn.execute("COMMIT")
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
+        if k <= 0:
+            return []
+        with self.snapshot() as conn:
+            where, params = self._filter_sql(filters)
+            if where:
+                return self._exact_filtered(conn, vector, k, where, params)
+            vi = self._vector_index(conn)
+            pairs = vi.search(vector, k)
+            if not pairs:
+                return []
+            ids = [p[0] for p in pairs]
+            rows = conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.id IN ({','.join('?' * len(ids))})",
+                                ids).fetchall()
+            by_id = {r[0]: _row_chunk(r) for r in rows}
+            return [(by_id[i], s) for i, s in pairs if i in by_id]
+
+    def _exact_filtered(self, conn: sqlite3.Connection, vector: np.ndarray, k: int, where: str,
+                        params: list[Any]) -> list[tuple[Chunk, float]]:
+        """Exact search over the chunks that pass the filter (filters never lose recall)."""
+        rows = conn.execute(f"SELECT c.id, c.vector FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+                            f" WHERE 1=1{where}", params).fetchall()
+        if not rows:
+            return []
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
+        sims = mat @ np.asarray(vector, dtype=np.float32)
+        top = np.argsort(-sims)[:k]
+        ids = [rows[i][0] for i in top]
+        got = {r[0]: _row_chunk(r) for r in conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.id IN ({','.join('?' * len(ids))})", ids)}
+        return [(got[rows[i][0]], float(sims[i])) for i in top if rows[i][0] in got]
+
+    def stats(self) -> dict[str, Any]:
+        conn = self._conn()
+        n_docs, n_pages, last = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_pages), 0), MAX(indexed_at) FROM documents").fetchone()
+        n_chunks, n_tokens = conn.execute("SELECT COUNT(*), COALESCE(SUM(n_tokens), 0) FROM chunks").fetchone()
+        size = sum(f.stat().st_size for f in self.folder.glob("*") if f.is_file())
+        by_type = dict(conn.execute("SELECT doc_type, COUNT(*) FROM documents GROUP BY doc_type").fetchall())
+        return {"folder": str(self.folder.resolve()), "documents": n_docs, "pages": n_pages,
+                "chunks": n_chunks, "tokens": n_tokens, "by_type": by_type, "bytes_on_disk": size,
+                "last_indexed_at": last, "embedder": self.embedder_name, "dim": self.dim}
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

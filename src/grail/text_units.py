@@ -1,0 +1,77 @@
+"""Small text units shared by answering and verification: sentences, terms, numbers.
+
+The decision: one definition of "sentence", "content term" and "number" for
+the whole answer path, so the extractive answerer, the verifier and the
+evaluation agree on what they count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grail.store.sqlite import STOPWORDS
+
+# A sentence ends at . ! ? before a capital or digit, or at a line break unless the
+# line ends mid-phrase (lowercase letter, comma, semicolon, hyphen): PDF text
+# wraps prose lines, while table rows end in numbers.
+_SENT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*")
+_TERM = re.compile(r"[a-z][a-z0-9\-]+|\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![\w.])[-(]?\$?\d[\d,]*(?:\.\d+)?\)?%?")
+CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of sentences or lines in ``text``, trimmed."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT.finditer(text):
+        _add(text, pos, m.start(), spans)
+        pos = m.end()
+    _add(text, pos, len(text), spans)
+    return spans
+
+
+def _add(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append((s, e))
+
+
+def stem(word: str) -> str:
+    """A crude, fast stem: enough to match 'expenditures' with 'expenditure'."""
+    for suf in ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly"):
+        if len(word) > len(suf) + 3 and word.endswith(suf):
+            return word[: -len(suf)]
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    return [stem(w) for w in _TERM.findall(text.lower()) if w not in STOPWORDS and not w[0].isdigit()]
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as normalised strings: '$1,577.00' -> '1577', '(370)' -> '-370', '4.5%' -> '4.5%'."""
+    out: list[str] = []
+    for raw in _NUMBER.findall(text):
+        neg = raw.startswith("-") or (raw.startswith("(") and raw.endswith(")"))
+        pct = raw.endswith("%")
+        digits = raw.strip("-()$%").replace(",", "")
+        if not digits or not digits[0].isdigit():
+            continue
+        if "." in digits:
+            digits = digits.rstrip("0").rstrip(".")
+        if len(digits) == 4 and digits.startswith(("19", "20")) and not pct:
+            out.append(digits)  # a year: sign and parentheses are not part of it
+            continue
+        out.append(("-" if neg else "") + digits + ("%" if pct else ""))
+    return out
+
+
+def strip_citations(text: str) -> tuple[str, list[int]]:
+    cited: list[int] = []
+    for m in CITE.finditer(text):
+        cited.extend(int(x) for x in re.findall(r"\d+", m.group(1)))
+    return CITE.sub("", text).strip(), cited
