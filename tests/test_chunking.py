@@ -62,7 +62,7 @@ def test_heading_path_follows_structure_and_heading_stays_with_its_text(embedder
     assert revenue.heading_path == ("Annual Report", "Item 7. MD&A")
     assert cash.heading_path == ("Annual Report", "Item 7. MD&A", "Liquidity")
     assert "Item 7. MD&A" in revenue.text  # heading kept with the text under it
-    assert cash.index_text.startswith("ACME 10-K > Annual Report > Item 7. MD&A > Liquidity")
+    assert cash.index_text.startswith("ACME 10-K > Item 7. MD&A > Liquidity")  # title + the two nearest headings
     assert by_text
 
 

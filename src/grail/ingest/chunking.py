@@ -105,6 +105,22 @@ def _split_long(text: str, atom: _Atom, counter: TokenCounter, budget: int) -> l
     return pieces
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_UNITS = re.compile(r"(?i)\b(?:in\s+)?(?:millions|thousands|billions)\b|\(\s*(?:\$|usd|eur)?\s*(?:in\s+)?(?:millions|thousands|billions)")
+
+
+def table_header_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of lines that look like column headers: two or more years, or a unit note."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if 0 < len(stripped) <= 120 and (len(_YEAR.findall(stripped)) >= 2 or _UNITS.search(stripped)):
+            out.append((pos, stripped))
+        pos += len(line) + 1
+    return out
+
+
 def chunk_id_for(doc_sha256: str, doc_id: str, seq: int) -> str:
     return hashlib.sha256(f"{doc_id}:{doc_sha256}:{seq}".encode()).hexdigest()[:24]
 
@@ -155,15 +171,16 @@ def chunk_document(doc: Document, counter: TokenCounter, config: ChunkingConfig 
 
         if not groups:
             continue
+        headers = table_header_lines(text)
         all_atoms = [a for _, atoms in groups for a in atoms]
         counts = counter.count_tokens_batch([text[a.start : a.end] for a in all_atoms])
         k = 0
         for path, atoms in groups:
-            ctx = context_line(doc.title, path)
+            ctx = context_line(doc.title, path[-2:])
             ctx_tokens = min(counter.count_tokens_batch([ctx])[0] - 2, cfg.context_max_tokens) if ctx else 0
             if ctx_tokens >= cfg.context_max_tokens:
                 ctx = ctx[-200:]
-            budget = max(16, min(cfg.target_tokens, max_tokens - 2 - ctx_tokens - 4))
+            budget = max(16, min(cfg.target_tokens, max_tokens - 2 - ctx_tokens - 4 - (24 if headers else 0)))
             sized: list[_Atom] = []
             for a in atoms:
                 n = max(counts[k] - 2, 1)
@@ -173,6 +190,12 @@ def chunk_document(doc: Document, counter: TokenCounter, config: ChunkingConfig 
             for span_atoms in _pack(sized, budget, cfg.overlap_tokens):
                 start, end = span_atoms[0].start, span_atoms[-1].end
                 body = text[start:end]
+                chunk_ctx = ctx
+                if headers and any(a.kind == "row" for a in span_atoms):
+                    # table rows carry their column headers (years, units) even when cut from them
+                    above = [h for pos, h in headers if pos < start]
+                    if above and above[-1] not in body:
+                        chunk_ctx = f"{ctx}\n{above[-1]}" if ctx else above[-1]
                 chunks.append(
                     Chunk(
                         chunk_id=chunk_id_for(doc.sha256, doc.doc_id, len(chunks)),
@@ -183,7 +206,7 @@ def chunk_document(doc: Document, counter: TokenCounter, config: ChunkingConfig 
                         char_start=start,
                         char_end=end,
                         heading_path=path,
-                        index_text=f"{ctx}\n{body}" if ctx else body,
+                        index_text=f"{chunk_ctx}\n{body}" if chunk_ctx else body,
                     )
                 )
     return _fit(chunks, counter, max_tokens)

@@ -135,7 +135,7 @@ def _clean(text: str) -> str:
 _PDF_MAGIC = {b"PK\x03\x04": "a ZIP archive (DOCX/XLSX?)", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
               b"GIF8": "a GIF image", b"\x7fELF": "an ELF executable", b"MZ": "a Windows executable",
               b"\xd0\xcf\x11\xe0": "a legacy Office (OLE) file", b"\x1f\x8b": "a gzip archive"}
-_PDF_CHARS = str.maketrans({"\x02": "-", "\ufffe": "-", "\xa0": " ", "\x0c": "\n"})
+_PDF_CHARS = (("\x02", "-"), ("\ufffe", "-"), ("\xa0", " "), ("\x0c", "\n"))  # PDFium soft hyphen, nbsp, form feed
 _NUM_CELL = re.compile(r"[(\[]?[-+−]?[$€£¥]?\(?\d[\d,]*(?:\.\d+)?\)?%?[)\]]?\*?")
 _FILLER_CELL = frozenset({"$", "%", "-", "—", "–", "$—", "$-", "n/a", "N/A", "nm", "NM", "*"})
 _STRUCT_HEADING = re.compile(
@@ -278,7 +278,9 @@ def _load_pdf(path: str, data: bytes) -> tuple[str, tuple[Page, ...], dict[str, 
             except pdfium.PdfiumError:
                 unreadable.append(i + 1)
                 raw_text = ""
-            text = _clean(raw_text.translate(_PDF_CHARS)).strip()
+            for char, replacement in _PDF_CHARS:  # str.replace is far faster than str.translate here
+                raw_text = raw_text.replace(char, replacement)
+            text = _clean(raw_text).strip()
             pages.append(Page(i + 1, text, _pdf_blocks(text)))
     finally:
         pdf.close()

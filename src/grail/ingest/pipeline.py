@@ -11,15 +11,18 @@ by path with its reason and the run's exit status says something failed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from grail.embed import Embedder
 from grail.ingest.chunking import ChunkingConfig, chunk_document
 from grail.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, doc_id_for, load_document, sha256_file
+from grail.ingest.metadata import enrich, read_sidecar
 from grail.store.sqlite import SQLiteStore
 
 
@@ -105,11 +108,17 @@ def _index_one(f: Path, store: SQLiteStore, embedder: Embedder, chunking: Chunki
     path = str(f)
     stat = f.stat()
     digest = sha256_file(f)
+    try:
+        overrides = read_sidecar(f)
+    except ValueError as exc:
+        raise LoadError(path, str(exc)) from exc
+    if overrides:  # editing the sidecar re-indexes the file
+        digest = hashlib.sha256((digest + json.dumps(overrides, sort_keys=True)).encode()).hexdigest()
     state = store.document_state(path)
     if state is not None and state[1] == digest:
         report.unchanged.append(path)
         return
-    doc = load_document(f, max_bytes=max_file_mb * 1024 * 1024, sha256=digest)
+    doc = enrich(load_document(f, max_bytes=max_file_mb * 1024 * 1024, sha256=digest), overrides)
     chunks = chunk_document(doc, embedder, chunking)
     if not chunks:
         raise LoadError(path, "no indexable text after chunking")
@@ -129,8 +138,6 @@ def index_texts(items: Iterable[tuple[str, str, str]], store: SQLiteStore, embed
     identical text is a no-op, changed text replaces the old chunks, exactly as for files.
     Documents are embedded in batches of ``batch_docs`` so short texts share model calls.
     """
-    import hashlib
-
     from grail.records import Document, Page
 
     t0 = time.perf_counter()
