@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from grail.config import Settings, load_settings
 from grail.context import load_template, pack_context
 from grail.embed import Embedder, get_embedder
-from grail.generate import LLM, llms
+from grail.generate import LLM, get_llm
 from grail.generate.extractive import extractive_answer
 from grail.ingest.chunking import ChunkingConfig
 from grail.ingest.pipeline import IndexReport, index_paths, index_texts
@@ -60,13 +61,10 @@ class Grail:
         spec = spec or self.settings.llm
         with self._lock:
             if spec not in self._llms:
-                import grail.generate.local  # noqa: F401  (registers "local")
-                import grail.generate.openai_compat  # noqa: F401  (registers "openai")
-
                 opts: dict[str, Any] = {}
                 if spec.startswith("openai") and self.settings.openai_model:
                     opts["model"] = self.settings.openai_model
-                self._llms[spec] = llms.create(spec, **opts)
+                self._llms[spec] = get_llm(spec, **opts)
             return self._llms[spec]
 
     # -- indexing ------------------------------------------------------------

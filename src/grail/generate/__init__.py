@@ -8,7 +8,8 @@ lives in ``generate/extractive.py``.
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
 
 from grail.registry import Registry
 
@@ -34,3 +35,10 @@ class LLM(Protocol):
 
 
 llms: Registry[LLM] = Registry("llm")
+
+
+def get_llm(spec: str, **options: object) -> LLM:
+    """An LLM backend by spec (``local``, ``openai:http://127.0.0.1:8080/v1``)."""
+    from grail.generate import local, openai_compat  # noqa: F401  (registers the backends)
+
+    return llms.create(spec, **options)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from grail.embed import Embedder
 from grail.records import Context
 from grail.text_units import content_terms, split_sentences
