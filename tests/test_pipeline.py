@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_corpus
 
+from conftest import REPO, write_corpus
 from grail import Grail
 
 

@@ -111,3 +111,13 @@ def test_keyword_query_syntax_is_data_not_operators(store):
     _put(store, 1, ['he said "NEAR" AND OR NOT * ( ) - : ^'])
     for q in ['"unbalanced', "AND OR NOT", "col:value", "a*", "^", "NEAR(x y)", ")("]:
         store.keyword_search(q, 5)  # must not raise an FTS5 syntax error
+
+
+def test_vector_index_library_coexists_with_the_embedding_runtime():
+    """usearch 2.26 crashed the process when onnxruntime was imported after it; pinned below 2.26."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import usearch.index, onnxruntime; print('ok')"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-500:]

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -32,7 +32,7 @@ IndexOpt = typer.Option(None, "--index", "-i", help="Collection folder (default 
 ConfigOpt = typer.Option(None, "--config", "-c", help="Settings file (default ./grail.toml).")
 
 
-def _grail(index: Optional[str], config: Optional[str], **overrides: Any) -> Any:
+def _grail(index: str | None, config: str | None, **overrides: Any) -> Any:
     from grail.facade import Grail
 
     try:
@@ -45,7 +45,7 @@ def _grail(index: Optional[str], config: Optional[str], **overrides: Any) -> Any
 
 @app.command()
 def index(paths: list[str] = typer.Argument(..., help="Files or folders to index."),
-          index: Optional[str] = IndexOpt, config: Optional[str] = ConfigOpt,
+          index: str | None = IndexOpt, config: str | None = ConfigOpt,
           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
     """Index files and folders (PDF, HTML, Markdown, text, DOCX). Unchanged files are skipped."""
     g = _grail(index, config)
@@ -120,14 +120,14 @@ def _explain(ans: Answer, embedder_count: Any) -> None:
 
 
 @app.command()
-def ask(question: str = typer.Argument(..., help="Your question."), index: Optional[str] = IndexOpt,
-        config: Optional[str] = ConfigOpt,
-        llm: Optional[str] = typer.Option(None, "--llm", help="extractive | local | openai[:BASE_URL]"),
-        k: Optional[int] = typer.Option(None, "-k", help="Passages handed to the generator."),
+def ask(question: str = typer.Argument(..., help="Your question."), index: str | None = IndexOpt,
+        config: str | None = ConfigOpt,
+        llm: str | None = typer.Option(None, "--llm", help="extractive | local | openai[:BASE_URL]"),
+        k: int | None = typer.Option(None, "-k", help="Passages handed to the generator."),
         as_json: bool = typer.Option(False, "--json", help="Print the whole Answer record as JSON."),
         explain: bool = typer.Option(False, "--explain", help="Show what every stage did."),
         allow_weak: bool = typer.Option(False, "--allow-weak", help="Answer even when the evidence is weak."),
-        path_glob: Optional[str] = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
+        path_glob: str | None = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
         ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from grail.store import Filters
@@ -148,9 +148,9 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: Optio
 
 
 @app.command()
-def search(query: str = typer.Argument(...), index: Optional[str] = IndexOpt, config: Optional[str] = ConfigOpt,
-           k: int = typer.Option(5, "-k"), mode: Optional[str] = typer.Option(None, "--mode", help="hybrid | dense | bm25"),
-           path_glob: Optional[str] = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
+def search(query: str = typer.Argument(...), index: str | None = IndexOpt, config: str | None = ConfigOpt,
+           k: int = typer.Option(5, "-k"), mode: str | None = typer.Option(None, "--mode", help="hybrid | dense | bm25"),
+           path_glob: str | None = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """The passages that match a query, ranked, with their scores."""
     from grail.store import Filters
@@ -174,7 +174,7 @@ def search(query: str = typer.Argument(...), index: Optional[str] = IndexOpt, co
 
 
 @app.command()
-def status(index: Optional[str] = IndexOpt, config: Optional[str] = ConfigOpt,
+def status(index: str | None = IndexOpt, config: str | None = ConfigOpt,
            as_json: bool = typer.Option(False, "--json")) -> None:
     """What is indexed, how big, how fresh."""
     import datetime as dt
@@ -197,8 +197,8 @@ def status(index: Optional[str] = IndexOpt, config: Optional[str] = ConfigOpt,
 
 
 @app.command()
-def delete(target: str = typer.Argument(..., help="Document id or path."), index: Optional[str] = IndexOpt,
-           config: Optional[str] = ConfigOpt) -> None:
+def delete(target: str = typer.Argument(..., help="Document id or path."), index: str | None = IndexOpt,
+           config: str | None = ConfigOpt) -> None:
     """Remove a document and all its chunks from the index."""
     g = _grail(index, config)
     if not g.delete(target):

@@ -37,7 +37,7 @@ class Settings:
     prompt_template: str = ""  # path to a prompt file overriding the bundled one
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         known = {f.name for f in dataclasses.fields(self)}
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if k in known and v is not None})
 

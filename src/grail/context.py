@@ -10,9 +10,9 @@ a passage cut to fit: a truncated table row is worse than a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
 
 from grail.records import Context, Hit
 

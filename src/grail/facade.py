@@ -31,12 +31,14 @@ UNKNOWN = "The documents do not say."
 
 
 class Grail:
-    def __init__(self, index: str | Path | None = None, *, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, index: str | Path | None = None, *, settings: Settings | None = None,
+                 embedder: Embedder | None = None, **overrides: Any) -> None:
+        """``embedder`` shares an already loaded model between several collections."""
         s = settings or load_settings()
         if index is not None:
             overrides["index"] = str(index)
         self.settings = s.replace(**overrides)
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
         self._store: SQLiteStore | None = None
         self._llms: dict[str, LLM] = {}
         self._lock = threading.RLock()

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from grail.records import Block, Chunk, Document, Page
 from grail.text_units import split_sentences
@@ -92,7 +93,7 @@ def _split_long(text: str, atom: _Atom, counter: TokenCounter, budget: int) -> l
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[atom.start : atom.end])]
     counts = counter.count_tokens_batch([text[atom.start + s : atom.start + e] for s, e in words])
     pieces: list[_Atom] = []
-    cur_start, used = 0, 0
+    cur_start, used, prev_end = 0, 0, 0
     for (s, e), n in zip(words, counts):
         n = max(n - 2, 1)
         if used and used + n > budget:

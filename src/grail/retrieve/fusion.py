@@ -7,7 +7,7 @@ min-max normalised scores (Bruch et al., 2023), which uses score gaps too.
 
 from __future__ import annotations
 
-from typing import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 Ranked = Sequence[tuple[Hashable, float]]  # (id, score) best first
 

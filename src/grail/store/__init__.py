@@ -8,8 +8,9 @@ Search results come back as ``(Chunk, score)`` pairs in rank order; metadata
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 

@@ -75,7 +75,7 @@ class VectorIndex:
             os.replace(tmp_meta, meta)
 
     @classmethod
-    def load(cls, path: Path, dim: int, fingerprint: str, **kw: int) -> "VectorIndex | None":
+    def load(cls, path: Path, dim: int, fingerprint: str, **kw: int) -> VectorIndex | None:
         """The saved graph if it matches ``fingerprint`` and reads cleanly, else None."""
         meta = path.with_suffix(".json")
         if not path.exists() or not meta.exists():

@@ -21,8 +21,9 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -283,8 +284,9 @@ class SQLiteStore:
         with self._vi_lock:
             if self._vi is None:
                 self._vi = VectorIndex.load(self.hnsw_path, self.dim, self.fingerprint)
-            head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
             pruned = int(dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("pruned_through", 0))
+            # the log may be empty right after pruning: the head is then the pruned point
+            head = max(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0], pruned)
             vi = self._vi
             if vi is None or vi.last_seq < pruned or vi.last_seq > head:
                 vi = self._rebuild(conn, head)

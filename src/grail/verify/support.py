@@ -10,8 +10,8 @@ sentence no passage supports is not shipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from grail.records import AnswerSentence, Context
 from grail.text_units import content_terms, numbers, split_sentences, strip_citations
