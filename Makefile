@@ -24,7 +24,7 @@ install-dev: $(BIN)/python
 
 demo: install
 	$(BIN)/grail index docs README.md --index .grail-demo
-	$(BIN)/grail ask "How does grail keep the HNSW index consistent with SQLite?" --index .grail-demo
+	$(BIN)/grail ask "Why is the default answer backend extractive?" --index .grail-demo
 
 test: install-dev
 	$(BIN)/python -m pytest -q

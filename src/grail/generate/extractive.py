@@ -44,10 +44,14 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     idf = {t: math.log(1 + len(cands) / (1 + df.get(t, 0))) for t in q_terms}
     total = sum(idf.values()) or 1.0
     lexical = [sum(idf[t] for t in terms & q_terms) / total for _, _, terms in cands]
+    # retrieval's own confidence is a prior: a sentence from the best-ranked passage gets +0.1
+    by_score = sorted(range(len(context.sources)), key=lambda j: -context.sources[j].score)
+    prior = {j + 1: 0.1 * (1 - r / max(len(by_score), 1)) for r, j in enumerate(by_score)}
     order = sorted(range(len(cands)), key=lambda i: -lexical[i])[:max_candidates]
     vecs = embedder.embed([question] + [cands[i][1] for i in order])
     sims = vecs[1:] @ vecs[0]
-    out = [Extract(cands[i][0], cands[i][1], 0.5 * lexical[i] + 0.5 * float(max(sims[j], 0.0)))
+    out = [Extract(cands[i][0], cands[i][1],
+                   0.45 * lexical[i] + 0.45 * float(max(sims[j], 0.0)) + prior[cands[i][0]])
            for j, i in enumerate(order)]
     return sorted(out, key=lambda x: -x.score)
 
