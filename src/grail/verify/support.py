@@ -1,37 +1,97 @@
 """Support: how well a passage backs one answer sentence, and citation repair.
 
-Score in [0, 1] built from what runs fast on a CPU: the share of the
-sentence's content terms found in the passage, and a hard check that every
-number in the sentence appears in the passage (a sentence with a number the
-passage lacks is scored down to 30%). The decision: a cited passage that does
-not support its sentence is replaced by the retrieved passage that does; a
-sentence no passage supports is not shipped.
+A score in [0, 1] from what runs fast on a CPU: the share of the sentence's
+content terms (crudely stemmed) found in the passage, blended with embedding
+similarity when vectors are given, and a hard gate on numbers: every quantity
+the sentence states must appear in the passage after normalising scale, sign
+and format ("$3.1 billion" = "3,100 million"; signs are ignored because statements
+show outflows as "(370)"), and every
+year it names must be there too; a sentence that fails the gate keeps 30% of
+its score. The passage side is the chunk's ``index_text``: its text plus the
+document title, section and table header it sits under, so "FY2018" can be
+supported by a row under a "(Millions) 2018 2017 2016" header.
+
+The decision: a cited passage that does not support its sentence is replaced
+by the retrieved passage that does; a sentence no passage supports is not
+shipped. The threshold is calibrated on data (bench/calibrate_support.py,
+docs/benchmarks.md), not guessed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Sequence
 
+import numpy as np
+
+from grail.quantities import Quantity, numbers_match, parse_quantities
 from grail.records import AnswerSentence, Context
-from grail.text_units import content_terms, numbers, split_sentences, strip_citations
+from grail.text_units import content_terms, split_sentences, strip_citations
 
 ABSTAIN_PHRASES = ("documents do not say", "do not contain the answer", "cannot answer", "not mentioned",
-                   "no information", "don't know", "do not know")
+                   "no information", "don't know", "do not know", "does not say", "not provided")
+NUMBER_GATE = 0.3
+SIM_WEIGHT = 0.0  # weight of embedding similarity in the blend; chosen by calibration (0 = terms only)
 
 
-def support_score(sentence: str, passage: str) -> float:
+@dataclass(frozen=True)
+class Evidence:
+    """A passage prepared once for scoring many sentences against it."""
+
+    terms: frozenset[str]
+    quantities: tuple[Quantity, ...]
+    years: frozenset[int]
+    vector: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, text: str, vector: np.ndarray | None = None) -> "Evidence":
+        qs = parse_quantities(text)
+        years = {int(q.value) for q in qs if q.is_date and 1900 <= q.value <= 2100}
+        years |= {int(t[-4:]) for t in _year_tokens(text)}
+        return cls(frozenset(content_terms(text)), tuple(q for q in qs if not q.is_date), frozenset(years), vector)
+
+
+def _year_tokens(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"(?<!\d)(?:FY|fy|Fiscal\s|fiscal\s)?'?((?:19|20)\d{2})(?!\d)", text)
+
+
+def _same_magnitude(a: Quantity, b: Quantity) -> bool:
+    """Scale-aware equality of absolute values: statements show outflows as "(1,577)"."""
+    if a.is_percent != b.is_percent:
+        return False
+    if a.is_percent:
+        return abs(abs(a.value) - abs(b.value)) <= 0.005 * max(abs(b.value), 1e-9)
+    return numbers_match(abs(a.value), abs(b.value), rel_tol=0.005)
+
+
+def numbers_supported(sentence: str, ev: Evidence) -> bool:
+    for q in parse_quantities(sentence):
+        if q.is_date:
+            if 1900 <= q.value <= 2100 and int(q.value) not in ev.years:
+                return False
+            continue
+        if not any(_same_magnitude(q, p) for p in ev.quantities):
+            return False
+    for y in _year_tokens(sentence):  # "FY2018" is a year, even glued
+        if int(y[-4:]) not in ev.years:
+            return False
+    return True
+
+
+def support_score(sentence: str, passage: str | Evidence, *, sentence_vector: np.ndarray | None = None,
+                  sim_weight: float = SIM_WEIGHT) -> float:
+    ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
     terms = content_terms(sentence)
-    sentence_numbers = numbers(sentence)
-    if not terms and not sentence_numbers:
+    if not terms and not parse_quantities(sentence):
         return 0.0
-    have = set(content_terms(passage))
-    recall = sum(t in have for t in terms) / len(terms) if terms else 1.0
-    if sentence_numbers:
-        pnums = {n.lstrip("-") for n in numbers(passage)}
-        if not all(n.lstrip("-") in pnums for n in sentence_numbers):
-            recall *= 0.3
-    return recall
+    score = sum(t in ev.terms for t in terms) / len(terms) if terms else 1.0
+    if sim_weight and sentence_vector is not None and ev.vector is not None:
+        score = (1 - sim_weight) * score + sim_weight * max(float(sentence_vector @ ev.vector), 0.0)
+    if not numbers_supported(sentence, ev):
+        score *= NUMBER_GATE
+    return score
 
 
 @dataclass(frozen=True)
@@ -42,20 +102,19 @@ class Verified:
 
 
 def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
-    passages = [h.chunk.text for h in context.sources]
+    evidence = [Evidence.of(h.chunk.index_text or h.chunk.text) for h in context.sources]
     out: list[AnswerSentence] = []
     repaired = 0
     said_unknown = False
     for s, e in split_sentences(draft):
-        raw = draft[s:e]
-        text, cited = strip_citations(raw)
-        if not text:
+        text, cited = strip_citations(draft[s:e])
+        if not text or not any(ch.isalnum() for ch in text):
             continue
         if any(p in text.lower() for p in ABSTAIN_PHRASES):
             said_unknown = True
             continue
-        valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
-        scores = [support_score(text, p) for p in passages]
+        valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(evidence)]
+        scores = [support_score(text, ev) for ev in evidence]
         best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
         cited_best = max((scores[n - 1] for n in valid), default=0.0)
         if valid and cited_best >= threshold:

@@ -1,0 +1,57 @@
+"""Claim-level verification: numbers are normalised, unsupported sentences are caught, citations repaired."""
+
+from __future__ import annotations
+
+import time
+
+from grail.records import Chunk, Context, Hit
+from grail.verify.support import Evidence, numbers_supported, support_score, verify_draft
+
+ROW = ("3M Company 10-K, fiscal year ended December 31, 2018 > Consolidated Statement of Cash Flows\n"
+       "(Millions) 2018 2017 2016\nPurchases of property, plant and equipment (PP&E) (1,577) (1,373) (1,420)")
+
+
+def _ctx(*texts: str) -> Context:
+    hits = tuple(Hit(Chunk(f"c{i}", "d", i, t.split("\n")[-1], 1, 0, 10, (), 10, t), 1.0 / (i + 1))
+                 for i, t in enumerate(texts))
+    return Context("q", hits, "", "", 0, 0)
+
+
+def test_numbers_match_across_scale_sign_and_format():
+    ev = Evidence.of("Revenue was $3,100 million in fiscal 2022, down (4.5)% from 2021.")
+    assert numbers_supported("Revenue was $3.1 billion in FY2022.", ev)
+    assert numbers_supported("Revenue fell 4.5% in 2022.", ev)  # "(4.5)%" is the same magnitude
+    assert not numbers_supported("Revenue fell 45% in 2022.", ev)
+    assert not numbers_supported("Revenue was $3.4 billion.", ev)
+    assert not numbers_supported("Revenue was $3.1 billion in 2019.", ev)  # a year the passage lacks
+
+
+def test_support_uses_title_and_table_header_context():
+    ok = support_score("3M's purchases of property, plant and equipment were $1,577 million in FY2018.", ROW)
+    wrong_number = support_score("3M's purchases of property, plant and equipment were $1,100 million in 2018.", ROW)
+    assert ok >= 0.8
+    assert wrong_number < 0.35
+
+
+def test_wrong_citation_is_repaired_and_unsupported_sentence_dropped():
+    ctx = _ctx("The board met in Paris in March.", ROW)
+    draft = ("3M spent $1,577 million on purchases of property, plant and equipment in 2018 [1]. "
+             "The company also bought a fleet of zeppelins [2].")
+    v = verify_draft(draft, ctx, threshold=0.5)
+    first, second = v.sentences
+    assert first.supported and first.citations == (2,) and v.repaired == 1
+    assert not second.supported
+
+
+def test_model_saying_it_does_not_know_is_recognised():
+    v = verify_draft("The documents do not say.", _ctx(ROW), threshold=0.5)
+    assert v.said_unknown and not v.sentences
+
+
+def test_verifier_is_fast():
+    ctx = _ctx(*([ROW] * 8))
+    draft = " ".join(f"3M spent ${1577 + i} million on PP&E in 2018 [1]." for i in range(20))
+    t = time.perf_counter()
+    verify_draft(draft, ctx, threshold=0.5)
+    per_sentence = (time.perf_counter() - t) / 20
+    assert per_sentence < 0.05, f"{per_sentence * 1000:.1f} ms per sentence"
