@@ -19,8 +19,8 @@ docs/benchmarks.md), not guessed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -44,7 +44,7 @@ class Evidence:
     vector: np.ndarray | None = None
 
     @classmethod
-    def of(cls, text: str, vector: np.ndarray | None = None) -> "Evidence":
+    def of(cls, text: str, vector: np.ndarray | None = None) -> Evidence:
         qs = parse_quantities(text)
         years = {int(q.value) for q in qs if q.is_date and 1900 <= q.value <= 2100}
         years |= {int(t[-4:]) for t in _year_tokens(text)}
