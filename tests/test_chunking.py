@@ -72,3 +72,15 @@ def test_a_run_on_line_longer_than_the_window_is_split_to_fit(embedder):
     assert len(chunks) > 5
     assert all(c.n_tokens <= 256 for c in chunks)
     assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
+
+
+def test_headings_repeated_on_most_pages_are_furniture_not_structure(embedder):
+    pages = []
+    for n in range(1, 9):
+        text = f"Table of Contents\n\nSection {n}\n\nBody text of section {n} about inventories."
+        blocks = (Block("heading", 0, 17, 3), Block("heading", 19, 19 + len(f"Section {n}"), 2),
+                  Block("paragraph", text.index("Body"), len(text)))
+        pages.append(Page(n, text, blocks))
+    chunks = chunk_document(_doc(pages), embedder)
+    assert all("Table of Contents" not in c.heading_path for c in chunks)
+    assert chunks[3].heading_path == ("Section 4",)

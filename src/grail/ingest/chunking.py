@@ -122,6 +122,22 @@ def table_header_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _norm(heading: str) -> str:
+    return " ".join(heading.lower().split())
+
+
+def page_furniture(doc: Document, share: float = 0.3) -> frozenset[str]:
+    """Headings that repeat on many pages ("Table of Contents", running titles): not structure."""
+    if len(doc.pages) < 5:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for page in doc.pages:
+        seen = {_norm(page.text[b.start : b.end]) for b in page.blocks if b.kind == "heading"}
+        for h in seen:
+            counts[h] = counts.get(h, 0) + 1
+    return frozenset(h for h, n in counts.items() if n >= max(3, share * len(doc.pages)))
+
+
 def chunk_id_for(doc_sha256: str, doc_id: str, seq: int) -> str:
     return hashlib.sha256(f"{doc_id}:{doc_sha256}:{seq}".encode()).hexdigest()[:24]
 
@@ -138,10 +154,12 @@ def chunk_document(doc: Document, counter: TokenCounter, config: ChunkingConfig 
     max_tokens = min(cfg.max_tokens, counter.max_tokens)
     chunks: list[Chunk] = []
     heading_stack: list[tuple[int, str]] = []  # (level, heading text)
+    furniture = page_furniture(doc)
 
     for page in doc.pages:
         text = page.text
-        blocks = blocks_for(page)
+        blocks = tuple(b if b.kind != "heading" or _norm(text[b.start:b.end]) not in furniture
+                       else Block("paragraph", b.start, b.end) for b in blocks_for(page))
         # Walk blocks, updating the heading path; group content atoms by the path they sit under.
         groups: list[tuple[tuple[str, ...], list[_Atom]]] = []
         pending_heading: list[_Atom] = []
