@@ -107,6 +107,10 @@ def _explain(ans: Answer, embedder_count: Any) -> None:
                         t.add_row(str(row["rank"]), f"{row['score']:.4f}", str(row["page"]), Path(row["path"]).name)
                     console.print(t)
             console.print({k: v for k, v in d.items() if k.endswith("_s") or k in ("mode", "fusion")})
+            if d.get("understanding"):
+                u = d["understanding"]
+                console.print(f"recognised: companies {u['companies']}, years {u['years']}, forms {u['forms']}; "
+                              f"filter applied: {u['applied'] or 'none (searched everything)'}")
         elif st.name == "context":
             console.print(f"packed {len(d['sources'])} sources, {d['n_tokens']} tokens of a {d['budget']} budget; "
                           f"dropped {len(d['dropped'])}")

@@ -22,6 +22,7 @@ class Settings:
     llm: str = "extractive"  # extractive | local | openai[:BASE_URL]
     openai_model: str = ""  # model name for the openai backend ("" = the server's first)
     retrieval: str = "hybrid"  # hybrid | dense | bm25
+    understand_query: bool = True  # recognise companies/years/forms of the index in questions; filter with fallback
     fusion: str = "rrf"  # rrf | convex
     rrf_k: int = 60
     convex_dense_weight: float = 0.5  # weight of dense in the convex combination

@@ -23,6 +23,7 @@ from grail.generate.extractive import extractive_answer
 from grail.ingest.chunking import ChunkingConfig
 from grail.ingest.pipeline import IndexReport, index_paths, index_texts
 from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageTrace, Trace
+from grail.retrieve.search import Retriever
 from grail.store import DocumentInfo, Filters
 from grail.store.sqlite import SQLiteStore
 from grail.verify.support import render, support_score, verify_draft
@@ -41,6 +42,7 @@ class Grail:
         self._embedder: Embedder | None = embedder
         self._store: SQLiteStore | None = None
         self._llms: dict[str, LLM] = {}
+        self._retriever: Retriever | None = None
         self._lock = threading.RLock()
 
     # -- lazily built parts ------------------------------------------------
@@ -81,6 +83,31 @@ class Grail:
         cfg = ChunkingConfig(target_tokens=self.settings.chunk_tokens, overlap_tokens=self.settings.chunk_overlap)
         return index_texts(items, self.store, self.embedder, source=source, chunking=cfg, on_progress=on_progress)
 
+    def refresh_metadata(self) -> int:
+        """Re-read issuer/form/period metadata from the stored page texts (no re-embedding).
+
+        Lets improvements to metadata extraction reach an existing index cheaply;
+        a sidecar ``<file>.meta.json`` still wins. Returns the documents changed.
+        """
+        from dataclasses import replace
+
+        from grail.ingest.metadata import enrich, read_sidecar
+        from grail.records import Document, Page
+
+        changed = 0
+        for info in self.store.documents():
+            pages = tuple(Page(n, self.store.page_text(info.doc_id, n) or "") for n in range(1, min(info.n_pages, 3) + 1))
+            doc = Document(info.doc_id, info.path, info.sha256, info.doc_type, info.title, pages, dict(info.metadata))
+            try:
+                overrides = read_sidecar(info.path) if Path(info.path).exists() else {}
+            except ValueError:
+                overrides = {}
+            meta = replace(enrich(doc, overrides)).metadata
+            if meta != info.metadata:
+                self.store.update_metadata(info.doc_id, meta)
+                changed += 1
+        return changed
+
     def delete(self, doc_id_or_path: str) -> bool:
         target = doc_id_or_path
         for d in self.store.documents():
@@ -101,17 +128,21 @@ class Grail:
         return st
 
     # -- retrieval -------------------------------------------------------------
-    def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
-        from grail.retrieve.search import Retriever
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.store, self.embedder, self.settings)
+            return self._retriever
 
-        hits, _ = Retriever(self.store, self.embedder, self.settings).search(query, k, mode=mode, filters=filters)
+    def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
+               understand: bool | None = None) -> list[Hit]:
+        hits, _ = self.retriever.search(query, k, mode=mode, filters=filters, understand=understand)
         return hits
 
-    def search_traced(self, query: str, k: int = 10, *, mode: str | None = None,
-                      filters: Filters | None = None) -> tuple[list[Hit], dict[str, Any]]:
-        from grail.retrieve.search import Retriever
-
-        return Retriever(self.store, self.embedder, self.settings).search(query, k, mode=mode, filters=filters)
+    def search_traced(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
+                      understand: bool | None = None) -> tuple[list[Hit], dict[str, Any]]:
+        return self.retriever.search(query, k, mode=mode, filters=filters, understand=understand)
 
     # -- answering -------------------------------------------------------------
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,

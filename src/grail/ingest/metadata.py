@@ -33,6 +33,10 @@ _RELEASE_PERIOD = re.compile(
     r"(?i)\b(first|second|third|fourth)[-\s]quarter(?:\s+(?:and\s+full[-\s]year\s+)?(?:fiscal\s+)?(\d{4}))?"
     r"|\b(\d{4})\s+(first|second|third|fourth)[-\s]quarter")
 _RESULTS = re.compile(r"(?i)(?:announce[sd]?|report[sd]?)\b.{0,80}\bresults|for immediate release")
+_TICKER_COVER = re.compile(
+    r"(?m)^[^\n]*?(?:Common [Ss]tock|Ordinary [Ss]hares|Common [Ss]hares)[^\n]*?\s([A-Z]{1,5}(?:\.[A-Z])?)\s+"
+    r"(?:The\s+)?(?:New York|NASDAQ|Nasdaq|NYSE)")
+_TICKER_INLINE = re.compile(r"\((?:NYSE|NASDAQ|Nasdaq)\s*:\s*([A-Z.]{1,6})\)")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _QUARTER_NUM = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
@@ -71,6 +75,8 @@ def extract_filing_metadata(doc: Document) -> dict[str, Any]:
             company = m.group(1)
     if company:
         meta["company"] = _clean_company(company)
+    if m := (_TICKER_COVER.search(head[:12000]) or _TICKER_INLINE.search(head[:12000])):
+        meta["ticker"] = m.group(1)
 
     if (m := _FISCAL_YEAR.search(head)) and meta.get("form_type") != "10-Q":
         meta["period_end"] = " ".join(m.group(1).split())

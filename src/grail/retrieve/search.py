@@ -15,6 +15,7 @@ from grail.config import Settings
 from grail.embed import Embedder
 from grail.records import Chunk, Hit
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
+from grail.retrieve.query import EntityVocabulary
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
 
@@ -26,24 +27,53 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self._vocab: EntityVocabulary | None = None
+        self._vocab_key: tuple[Any, ...] | None = None
+
+    def vocabulary(self) -> EntityVocabulary:
+        """The index's entity vocabulary, rebuilt when the set of documents changes."""
+        key = self.store.version()
+        if self._vocab is None or key != self._vocab_key:
+            self._vocab, self._vocab_key = EntityVocabulary(self.store.documents()), key
+        return self._vocab
 
     def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
-               fusion: str | None = None) -> tuple[list[Hit], dict[str, Any]]:
+               fusion: str | None = None, understand: bool | None = None) -> tuple[list[Hit], dict[str, Any]]:
+        """Hits for ``query``; without explicit filters, recognised entities narrow the search first."""
         mode = mode or self.settings.retrieval
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if not query.strip():
             raise ValueError("empty query: ask something")
+        vec = None
+        t = time.perf_counter()
+        if mode in ("hybrid", "dense"):
+            vec = self.embedder.embed([query])[0]
+        embed_s = time.perf_counter() - t
+        understand = self.settings.understand_query if understand is None else understand
+        if understand and (filters is None or filters.is_empty()):
+            u = self.vocabulary().understand(query)
+            for label, doc_ids in u.widenings:
+                hits, trace = self._search(query, vec, k, mode, Filters(doc_ids=doc_ids), fusion)
+                if hits and len(hits) >= min(k, 3, self.store.count_chunks(doc_ids)):
+                    trace["understanding"] = {**u.as_trace(), "applied": label}
+                    trace["embed_s"] = embed_s
+                    return hits, trace
+            hits, trace = self._search(query, vec, k, mode, filters, fusion)
+            trace["understanding"] = {**u.as_trace(), "applied": None}
+        else:
+            hits, trace = self._search(query, vec, k, mode, filters, fusion)
+        trace["embed_s"] = embed_s
+        return hits, trace
+
+    def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
+                fusion: str | None) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         n = max(k, self.settings.candidates)
         trace: dict[str, Any] = {"mode": mode}
         lists: dict[str, list[tuple[Chunk, float]]] = {}
-        paths, titles = {}, {}
         with self.store.snapshot():
             if mode in ("hybrid", "dense"):
-                t = time.perf_counter()
-                vec = self.embedder.embed([query])[0]
-                trace["embed_s"] = time.perf_counter() - t
                 t = time.perf_counter()
                 lists["dense"] = self.store.dense_search(vec, n if mode == "hybrid" else k, filters)
                 trace["dense_s"] = time.perf_counter() - t
@@ -51,8 +81,9 @@ class Retriever:
                 t = time.perf_counter()
                 lists["bm25"] = self.store.keyword_search(query, n if mode == "hybrid" else k, filters)
                 trace["bm25_s"] = time.perf_counter() - t
-            paths = self.store.paths()
-            titles = self.store.titles()
+            labels = self.store.doc_labels({c.doc_id for ranked in lists.values() for c, _ in ranked})
+        paths = {d: p for d, (p, _) in labels.items()}
+        titles = {d: t for d, (_, t) in labels.items()}
 
         by_id: dict[str, Chunk] = {}
         scores: dict[str, dict[str, float]] = {}

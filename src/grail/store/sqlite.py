@@ -21,7 +21,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,12 @@ class SQLiteStore:
                 raise
         return exists is not None
 
+    def update_metadata(self, doc_id: str, metadata: dict[str, Any]) -> None:
+        """Replace a document's metadata (no re-embedding: vectors and chunks are untouched)."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("UPDATE documents SET metadata = ? WHERE doc_id = ?", (json.dumps(metadata, default=str), doc_id))
+
     # -- reads -----------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         rows = self._conn().execute(
@@ -236,6 +242,30 @@ class SQLiteStore:
             f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.seq BETWEEN ? AND ?"
             " ORDER BY c.seq", (chunk.doc_id, chunk.seq - before, chunk.seq + after)).fetchall()
         return [_row_chunk(r) for r in rows]
+
+    def version(self) -> tuple[int, float]:
+        """Changes whenever a document is added, replaced or removed."""
+        n, last = self._conn().execute("SELECT COUNT(*), COALESCE(MAX(indexed_at), 0) FROM documents").fetchone()
+        return int(n), float(last)
+
+    def doc_labels(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """doc_id -> (path, title) for the given documents."""
+        ids = list(doc_ids)
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            rows = self._conn().execute(f"SELECT doc_id, path, title FROM documents WHERE doc_id IN "
+                                        f"({','.join('?' * len(part))})", part).fetchall()
+            out.update({r[0]: (r[1], r[2]) for r in rows})
+        return out
+
+    def count_chunks(self, doc_ids: Sequence[str]) -> int:
+        total = 0
+        for i in range(0, len(doc_ids), 900):
+            part = list(doc_ids[i : i + 900])
+            total += self._conn().execute(f"SELECT COUNT(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})",
+                                          part).fetchone()[0]
+        return total
 
     def paths(self) -> dict[str, str]:
         return dict(self._conn().execute("SELECT doc_id, path FROM documents").fetchall())

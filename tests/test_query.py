@@ -1,0 +1,72 @@
+"""Query understanding: entities come from the index's own metadata, and narrow the search with a fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from grail import Grail
+from grail.retrieve.query import EntityVocabulary, company_variants
+from grail.store import DocumentInfo
+
+
+def _cover(company: str, ticker: str, form: str, period: str, body: str) -> str:
+    return (f"UNITED STATES\nSECURITIES AND EXCHANGE COMMISSION\nFORM {form}\n"
+            f"For the fiscal year ended {period}\nCommission File Number 001-0000\n{company}\n"
+            f"(Exact name of registrant as specified in its charter)\n"
+            f"Common Stock, par value $0.01 {ticker} New York Stock Exchange\n\n{body}\n")
+
+
+@pytest.fixture(scope="module")
+def filings(tmp_path_factory):
+    root = tmp_path_factory.mktemp("filings")
+    docs = root / "docs"
+    docs.mkdir()
+    texts = {
+        "orion_2021.txt": _cover("ORION WIDGETS CORPORATION", "ORWG", "10-K", "December 31, 2021",
+                                 "Inventories were $410 million at year end. Revenue grew on widget demand."),
+        "orion_2022.txt": _cover("ORION WIDGETS CORPORATION", "ORWG", "10-K", "December 31, 2022",
+                                 "Inventories were $455 million at year end. Revenue grew on widget demand."),
+        "vega_2022.txt": _cover("VEGA FOODS, INC.", "VEGF", "10-K", "May 29, 2022",
+                                "Inventories were $1,910 million at year end. Revenue grew on cereal demand."),
+    }
+    for name, text in texts.items():
+        (docs / name).write_text(text)
+    g = Grail(root / "idx")
+    assert g.index(docs).ok
+    return g
+
+
+def test_metadata_is_read_from_the_cover_page(filings):
+    meta = {d.path.rsplit("/", 1)[-1]: d.metadata for d in filings.documents()}
+    assert meta["orion_2022.txt"]["company"] == "Orion Widgets Corporation"
+    assert meta["orion_2022.txt"]["fiscal_year"] == 2022 and meta["orion_2022.txt"]["form_type"] == "10-K"
+    assert meta["vega_2022.txt"]["ticker"] == "VEGF"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What were Orion's inventories in FY2022?", {"orion_2022.txt"}),
+    ("What were Orion Widgets inventories?", {"orion_2021.txt", "orion_2022.txt"}),
+    ("What were VEGF inventories in fiscal 2022?", {"vega_2022.txt"}),
+    ("What were Vega Foods inventories in 2019?", {"vega_2022.txt"}),  # no 2019 filing: widen to the company
+])
+def test_recognised_entities_narrow_the_search(filings, question, expected):
+    hits, trace = filings.search_traced(question, 3)
+    assert {h.path.rsplit("/", 1)[-1] for h in hits} == expected
+    assert trace["understanding"]["applied"]
+
+
+def test_unrecognised_question_searches_everything(filings):
+    hits, trace = filings.search_traced("what were the inventories at year end", 3)
+    assert trace["understanding"]["applied"] is None and trace["understanding"]["companies"] == []
+    assert len({h.path for h in hits}) == 3
+
+
+def test_lowercase_common_word_is_not_a_company():
+    _, proper = company_variants("Advanced Micro Devices, Inc.")
+    assert "advanced" in proper
+    info = DocumentInfo("d1", "/x.pdf", "s", "pdf", "t", 1, 1, 1, 0.0, 0.0,
+                        {"company": "Advanced Micro Devices, Inc.", "fiscal_year": 2015})
+    vocab = EntityVocabulary([info])
+    assert vocab.companies_in("How did Advanced grow?") == ["Advanced Micro Devices, Inc."]
+    assert vocab.companies_in("what advanced packaging costs rose?") == []
+    assert vocab.companies_in("What did advanced micro devices earn?") == ["Advanced Micro Devices, Inc."]
