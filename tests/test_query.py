@@ -70,3 +70,13 @@ def test_lowercase_common_word_is_not_a_company():
     assert vocab.companies_in("How did Advanced grow?") == ["Advanced Micro Devices, Inc."]
     assert vocab.companies_in("what advanced packaging costs rose?") == []
     assert vocab.companies_in("What did advanced micro devices earn?") == ["Advanced Micro Devices, Inc."]
+
+
+def test_excluded_documents_are_neither_searched_nor_recognised(filings):
+    vega = next(d.doc_id for d in filings.documents() if d.path.endswith("vega_2022.txt"))
+    from grail.store import Filters
+
+    hits, trace = filings.search_traced("What were Vega Foods inventories?", 3,
+                                        filters=Filters(exclude_doc_ids=(vega,)))
+    assert all(not h.path.endswith("vega_2022.txt") for h in hits)
+    assert trace["understanding"]["companies"] == []  # as if the filing had never been indexed

@@ -8,6 +8,7 @@ Every call returns the hits plus a trace of what each retriever found.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -30,11 +31,13 @@ class Retriever:
         self._vocab: EntityVocabulary | None = None
         self._vocab_key: tuple[Any, ...] | None = None
 
-    def vocabulary(self) -> EntityVocabulary:
-        """The index's entity vocabulary, rebuilt when the set of documents changes."""
-        key = self.store.version()
+    def vocabulary(self, filters: Filters | None = None) -> EntityVocabulary:
+        """The entity vocabulary of the documents the filters allow, rebuilt when documents change."""
+        key = (self.store.version(), filters.exclude_doc_ids if filters else ())
         if self._vocab is None or key != self._vocab_key:
-            self._vocab, self._vocab_key = EntityVocabulary(self.store.documents()), key
+            excluded = set(key[1])
+            docs = [d for d in self.store.documents() if d.doc_id not in excluded]
+            self._vocab, self._vocab_key = EntityVocabulary(docs), key
         return self._vocab
 
     def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
@@ -51,11 +54,16 @@ class Retriever:
             vec = self.embedder.embed([query])[0]
         embed_s = time.perf_counter() - t
         understand = self.settings.understand_query if understand is None else understand
-        if understand and (filters is None or filters.is_empty()):
-            u = self.vocabulary().understand(query)
+        if understand:
+            u = self.vocabulary(filters).understand(query)
             for label, doc_ids in u.widenings:
-                hits, trace = self._search(query, vec, k, mode, Filters(doc_ids=doc_ids), fusion)
-                if hits and len(hits) >= min(k, 3, self.store.count_chunks(doc_ids)):
+                # recognised documents, within whatever the caller's filters allow
+                allowed = tuple(sorted(set(doc_ids) & set(filters.doc_ids))) if filters and filters.doc_ids else doc_ids
+                if not allowed:
+                    continue
+                narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
+                hits, trace = self._search(query, vec, k, mode, narrowed, fusion)
+                if hits and len(hits) >= min(k, 3, self.store.count_chunks(allowed)):
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace

@@ -24,11 +24,12 @@ class Filters:
     path_glob: str | None = None  # fnmatch-style glob over the absolute path, e.g. "*/10k/*.pdf"
     doc_types: tuple[str, ...] = ()  # "pdf", "html", "markdown", "text", "docx"
     doc_ids: tuple[str, ...] = ()
+    exclude_doc_ids: tuple[str, ...] = ()
     modified_after: float | None = None  # file mtime, unix seconds
     modified_before: float | None = None
 
     def is_empty(self) -> bool:
-        return not (self.path_glob or self.doc_types or self.doc_ids
+        return not (self.path_glob or self.doc_types or self.doc_ids or self.exclude_doc_ids
                     or self.modified_after is not None or self.modified_before is not None)
 
 

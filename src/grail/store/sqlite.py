@@ -287,6 +287,9 @@ class SQLiteStore:
         if filters.doc_ids:
             clauses.append(f"d.doc_id IN ({','.join('?' * len(filters.doc_ids))})")
             params.extend(filters.doc_ids)
+        if filters.exclude_doc_ids:
+            clauses.append(f"d.doc_id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
+            params.extend(filters.exclude_doc_ids)
         if filters.modified_after is not None:
             clauses.append("d.mtime >= ?")
             params.append(filters.modified_after)
