@@ -26,6 +26,7 @@ from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageT
 from grail.retrieve.search import Retriever
 from grail.store import DocumentInfo, Filters
 from grail.store.sqlite import SQLiteStore
+from grail.verify.evidence import evidence_strength
 from grail.verify.support import render, support_score, verify_draft
 
 UNKNOWN = "The documents do not say."
@@ -157,6 +158,20 @@ class Grail:
         stages.append(StageTrace("retrieve", time.perf_counter() - t, rtrace))
 
         t = time.perf_counter()
+        vocab = self.retriever.vocabulary(filters)
+        ev = evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)))
+        stages.append(StageTrace("evidence", time.perf_counter() - t, {
+            "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
+            "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing)}))
+        if ev.strength < self.settings.min_evidence and not allow_weak:
+            why = f"evidence strength {ev.strength:.2f} is below min_evidence {self.settings.min_evidence}"
+            if ev.names_missing:
+                why += f"; the documents never mention {', '.join(ev.names_missing)}"
+            if ev.years_missing:
+                why += f"; the best passages do not mention {', '.join(map(str, ev.years_missing))}"
+            return self._abstain(question, spec, hits, why, stages)
+
+        t = time.perf_counter()
         model = None if spec == "extractive" else self.llm(spec)
         count = model.count_tokens if model else self.embedder.count_tokens
         budget = self.settings.context_tokens
@@ -179,9 +194,8 @@ class Grail:
             best = ranked[0].score if ranked else 0.0
             gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": draft, "best_score": round(best, 4)}
             stages.append(StageTrace("generate", time.perf_counter() - t, gen_data))
-            if best < self.settings.min_evidence and not allow_weak:
-                return self._abstain(question, spec, hits, f"best supporting sentence scored {best:.2f}, below "
-                                     f"min_evidence {self.settings.min_evidence}", stages)
+            if not ranked:
+                return self._abstain(question, spec, hits, "no sentence of the sources relates to the question", stages)
             picked = [x for x in ranked if x.text in draft][:2] or ranked[:1]
             sentences = tuple(AnswerSentence(x.text, (x.source,),
                                               support_score(x.text, context.sources[x.source - 1].chunk.text), True)

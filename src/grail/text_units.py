@@ -14,7 +14,8 @@ from grail.store.sqlite import STOPWORDS
 # A sentence ends at . ! ? before a capital or digit, or at a line break unless the
 # line ends mid-phrase (lowercase letter, comma, semicolon, hyphen): PDF text
 # wraps prose lines, while table rows end in numbers.
-_SENT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*")
+_SENT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*"
+                   r"|[ \t]*\n\s*(?=[^\n]*[\d)%][ \t]*(?:\n|$))")  # a table row (ends in a number) is its own line
 _TERM = re.compile(r"[a-z][a-z0-9\-]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"(?<![\w.])[-(]?\$?\d[\d,]*(?:\.\d+)?\)?%?")
 CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -1,0 +1,92 @@
+"""Evidence strength: is there enough in the retrieved passages to answer at all?
+
+Computed before generating, from signals that hold for any corpus: how much
+of the question the best passage covers (IDF-weighted content terms, over the
+passage with its title, section and table header), whether the years the
+question asks about appear there, and whether the names the question
+capitalises occur anywhere in the searchable documents. A question about a
+company or year the index does not hold should get "the documents do not
+say", not the nearest lookalike. The decision: one number in [0, 1],
+compared with ``min_evidence``, a threshold calibrated on FinanceBench with
+each question's own filing held out (bench/calibrate_abstention.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from grail.records import Hit
+from grail.store import Filters
+from grail.store.sqlite import STOPWORDS, SQLiteStore
+from grail.text_units import content_terms
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_NAME = re.compile(r"(?<![\w'])([A-Z][A-Za-z0-9&.\-]{2,})")
+_QUESTION_WORDS = frozenset("what which who whom whose when where why how is are was were does did do can could "
+                            "should would will has have had give provide answer base basing assume calculate compute "
+                            "define round using use please state".split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    strength: float
+    coverage: float  # best IDF-weighted share of question terms found in one passage
+    years_missing: tuple[int, ...] = ()
+    names_missing: tuple[str, ...] = ()
+    notes: dict[str, float] = field(default_factory=dict)
+
+
+def question_years(question: str) -> set[int]:
+    return {int(y) for y in _YEAR.findall(question)}
+
+
+def question_names(question: str) -> list[str]:
+    """Capitalised words that are not the first word of a sentence nor question words."""
+    names = []
+    for m in _NAME.finditer(question):
+        word = m.group(1).rstrip(".-")
+        start = m.start()
+        before = question[:start].rstrip()
+        if not before or before[-1] in ".?!:":
+            continue  # sentence-initial capital
+        if word.lower() in STOPWORDS or word.lower() in _QUESTION_WORDS or _YEAR.fullmatch(word[-4:] or ""):
+            continue
+        if word.isupper() and len(word.replace("&", "")) <= 4:
+            continue  # acronyms (CEO, EPS, USD, PP&E) are vocabulary, not names
+        names.append(word)
+    return list(dict.fromkeys(names))
+
+
+def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | None = None,
+                      filters: Filters | None = None, top: int = 5,
+                      known: Callable[[str], bool] | None = None) -> Evidence:
+    """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent."""
+    terms = list(dict.fromkeys(content_terms(question)))
+    passages = [h.chunk.index_text or h.chunk.text for h in hits[:top]]
+    if not terms or not passages:
+        return Evidence(0.0, 0.0)
+    # IDF over the retrieved passages: a term every passage shares says little
+    df = {t: sum(t in set(content_terms(p)) for p in passages) for t in terms}
+    idf = {t: math.log(1 + (len(passages) + 1) / (df[t] + 0.5)) for t in terms}
+    total = sum(idf.values())
+    coverage = 0.0
+    for p in passages:
+        have = set(content_terms(p))
+        coverage = max(coverage, sum(idf[t] for t in terms if t in have) / total)
+    years = question_years(question)
+    joined = "\n".join(passages)
+    years_missing = tuple(sorted(y for y in years if str(y) not in joined))
+    names_missing: tuple[str, ...] = ()
+    if store is not None:
+        names_missing = tuple(n for n in question_names(question)
+                              if n.lower() not in joined.lower() and not (known and known(n))
+                              and not store.keyword_search(n, 1, filters))
+    strength = coverage
+    if years and len(years_missing) == len(years):
+        strength *= 0.5
+    if names_missing:
+        strength *= 0.5
+    return Evidence(strength, coverage, years_missing, names_missing)
