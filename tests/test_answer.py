@@ -101,3 +101,20 @@ def test_cli_search_and_status(excerpt_index):
     out = _cli("status", "--index", idx, "--json")
     st = json.loads(out.stdout)
     assert st["documents"] == 1 and st["pages"] == LAST - FIRST + 1 and st["chunks"] > 10
+
+
+def test_a_passage_cut_mid_sentence_is_completed_from_the_next_chunk(tmp_path):
+    from grail.context import cut_mid_thought
+
+    long = " ".join(f"Clause {i} of the agreement binds the supplier to deliver parts on time" for i in range(40)) + "."
+    doc = tmp_path / "docs" / "contract.txt"
+    doc.parent.mkdir()
+    doc.write_text(long)
+    g = Grail(tmp_path / "idx", chunk_overlap=0)
+    g.index(doc.parent)
+    first = g.search("Clause 0 of the agreement", 1, mode="bm25")[0]
+    assert cut_mid_thought(first.chunk.text)  # a run-on sentence split by the token budget
+    grown = g._complete(first)
+    assert len(grown.chunk.text) > len(first.chunk.text)
+    page = g.page(grown.chunk.doc_id, grown.chunk.page)
+    assert page[grown.chunk.char_start : grown.chunk.char_end] == grown.chunk.text  # still an exact span

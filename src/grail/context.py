@@ -4,17 +4,20 @@ Counted with the generator's own tokenizer, within a budget that leaves room
 for the answer. Near-duplicate passages are dropped; the strongest passages
 go to the start and the end of the list (models read the middle least
 closely); sources are numbered [1..n] in the order shown, and that numbering
-is what citations resolve against. The decision: whole passages only, never
-a passage cut to fit: a truncated table row is worse than a missing one.
+is what citations resolve against. A passage that stops mid-sentence is
+extended with the rest of its page's next chunk. The decision: whole passages
+only, never a passage cut to fit: a truncated table row is worse than a
+missing one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from grail.records import Context, Hit
+from grail.records import Chunk, Context, Hit
 
 TokenCount = Callable[[str], int]
 
@@ -58,6 +61,23 @@ def format_source(n: int, hit: Hit) -> str:
     section = " > ".join(hit.chunk.heading_path[-2:])
     head = f"[{n}] {where}, page {hit.chunk.page}" + (f" ({section})" if section else "")
     return f"{head}\n<<<\n{hit.chunk.text}\n>>>"
+
+
+def cut_mid_thought(text: str) -> bool:
+    """A passage that stops inside a sentence (not after . ! ? : and not on a table row's number)."""
+    tail = text.rstrip()
+    return bool(tail) and tail[-1] not in ".!?:;\"')]%" and not tail[-1].isdigit()
+
+
+def expand_with_next(hit: Hit, next_chunk: Chunk | None, page_text: str | None) -> Hit:
+    """The hit extended to the end of the following chunk on the same page (an exact page span still)."""
+    c = hit.chunk
+    if next_chunk is None or page_text is None or next_chunk.page != c.page or next_chunk.char_end <= c.char_end:
+        return hit
+    text = page_text[c.char_start : next_chunk.char_end]
+    grown = replace(c, text=text, char_end=next_chunk.char_end,
+                    index_text=c.index_text + page_text[c.char_end : next_chunk.char_end])
+    return replace(hit, chunk=grown)
 
 
 def pack_context(question: str, hits: Sequence[Hit], *, count_tokens: TokenCount, budget: int,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grail.config import Settings, load_settings
-from grail.context import load_template, pack_context
+from grail.context import cut_mid_thought, expand_with_next, load_template, pack_context
 from grail.embed import Embedder, get_embedder
 from grail.generate import LLM, get_llm
 from grail.generate.extractive import extractive_answer
@@ -177,6 +177,7 @@ class Grail:
         budget = self.settings.context_tokens
         if model is not None:
             budget = min(budget, model.context_window - self.settings.answer_tokens)
+        hits = [self._complete(h) for h in hits]
         context = pack_context(question, hits, count_tokens=count, budget=budget,
                                template=load_template(self.settings.prompt_template) if self.settings.prompt_template else None)
         stages.append(StageTrace("context", time.perf_counter() - t, {
@@ -231,6 +232,14 @@ class Grail:
         faith = len([s for s in sentences if s.supported]) / len(sentences) if sentences else 0.0
         return Answer(question=question, text=text, sentences=tuple(sentences), citations=citations,
                       abstained=False, faithfulness=faith, backend=spec, trace=Trace(tuple(stages)))
+
+    def _complete(self, hit: Hit) -> Hit:
+        """A hit cut mid-sentence, extended with the next chunk of its page."""
+        if not cut_mid_thought(hit.chunk.text):
+            return hit
+        nxt = [c for c in self.store.neighbours(hit.chunk, 0, 1) if c.seq == hit.chunk.seq + 1]
+        page = self.store.page_text(hit.chunk.doc_id, hit.chunk.page) if nxt else None
+        return expand_with_next(hit, nxt[0] if nxt else None, page)
 
     def _abstain(self, question: str, spec: str, hits: list[Hit], why: str, stages: list[StageTrace],
                  sentences: tuple[AnswerSentence, ...] = ()) -> Answer:

@@ -348,7 +348,9 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                 row.update({"answer": text, "gold_answer": q.answer, "abstained": ans.abstained,
                             "correct": bool(judged and judged.correct),
                             "judge": f"{judged.method}: {judged.detail}" if judged else "abstained",
-                            "cites_evidence_page": None if ans.abstained else bool(cited & gold)})
+                            "cites_evidence_page": None if ans.abstained else bool(cited & gold),
+                            "draft_sentences": len(ans.sentences),
+                            "supported_sentences": sum(s.supported for s in ans.sentences)})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(questions))
         retrieval = {f"evidence_recall@{k}": round(_mean(rows, f"evidence_recall@{k}"), 6) for k in ks}
@@ -362,6 +364,9 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
             totals["answers"] = {
                 "correct_rate": round(_mean(rows, "correct"), 6), "refusal_rate": round(_mean(rows, "abstained"), 6),
                 "answered": len(answered), "citation_accuracy": round(_mean(answered, "cites_evidence_page"), 6),
+                # the verifier's own view: share of draft sentences it found supported (all shipped ones are)
+                "draft_supported_share": round(sum(r["supported_sentences"] for r in rows)
+                                               / max(sum(r["draft_sentences"] for r in rows), 1), 6),
                 **_latency(answer_s)}
         config = {"ks": ks, "depth": depth, "answers": answers, "mode": mode or g.settings.retrieval,
                   "limit": limit, "settings": _settings(g)}
