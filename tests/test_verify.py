@@ -55,3 +55,8 @@ def test_verifier_is_fast():
     verify_draft(draft, ctx, threshold=0.5)
     per_sentence = (time.perf_counter() - t) / 20
     assert per_sentence < 0.05, f"{per_sentence * 1000:.1f} ms per sentence"
+
+
+def test_looping_model_output_is_never_supported():
+    looping = "3M net income in 2018 was " + " ".join(["2018 2017 2016"] * 8)
+    assert support_score(looping, ROW + " net income 2018 2017 2016") == 0.0

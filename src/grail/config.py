@@ -27,6 +27,10 @@ class Settings:
     rrf_k: int = 60
     convex_dense_weight: float = 0.4  # chosen on the SciFact TRAIN split (sweep), reported on test
     candidates: int = 50  # hits taken from each retriever before fusion
+    prf: str = "none"  # pseudo-relevance feedback: none | dense (Rocchio) | bm25 (RM3-style terms) | both
+    prf_docs: int = 3  # feedback passages
+    prf_beta: float = 0.5  # Rocchio weight of the feedback centroid
+    prf_terms: int = 10  # expansion terms for BM25
     top_k: int = 8  # hits handed to the generator
     chunk_tokens: int = 200  # target word pieces of prose per chunk
     chunk_overlap: int = 32

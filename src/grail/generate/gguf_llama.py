@@ -296,9 +296,13 @@ class GGUFLlama:
 
     def generate_ids(
         self, prompt: list[int], *, max_tokens: int, temperature: float = 0.0, top_p: float = 0.95,
-        rng: np.random.Generator | None = None,
+        rng: np.random.Generator | None = None, repeat_penalty: float = 1.1, repeat_last_n: int = 64,
     ) -> Iterator[int]:
-        """Yield new token ids (greedy at temperature 0) until EOS, ``max_tokens`` or a full cache."""
+        """Yield new token ids (greedy at temperature 0) until EOS, ``max_tokens`` or a full cache.
+
+        ``repeat_penalty`` over the last ``repeat_last_n`` tokens (llama.cpp's defaults) keeps a
+        small model from looping ("2018 2018 2018 ...").
+        """
         if len(prompt) >= self.max_context:
             raise ValueError(
                 f"the prompt has {len(prompt)} tokens but the context window is {self.max_context}: "
@@ -308,8 +312,15 @@ class GGUFLlama:
         for i in range(0, len(prompt), PREFILL_CHUNK):  # bounded (chunk x context) score matrices
             logits = self.forward(prompt[i:i + PREFILL_CHUNK], cache)
         stops = {self.tokenizer.eos, self.tokenizer.im_end}
+        recent = list(prompt[-repeat_last_n:])
         for _ in range(max_tokens):
+            if repeat_penalty != 1.0 and recent:
+                logits = logits.copy()
+                ids = np.unique(np.asarray(recent[-repeat_last_n:], dtype=np.int64))
+                vals = logits[ids]
+                logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
             tok = _pick(logits, temperature, top_p, rng)
+            recent.append(tok)
             if tok in stops:
                 return
             yield tok

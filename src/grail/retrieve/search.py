@@ -9,8 +9,13 @@ Every call returns the hits plus a trace of what each retriever found.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import time
+from collections import Counter
 from typing import Any
+
+import numpy as np
 
 from grail.config import Settings
 from grail.embed import Embedder
@@ -18,9 +23,25 @@ from grail.records import Chunk, Hit
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import EntityVocabulary
 from grail.store import Filters
-from grail.store.sqlite import SQLiteStore
+from grail.store.sqlite import STOPWORDS, SQLiteStore
 
 MODES = ("hybrid", "dense", "bm25")
+_TERM = re.compile(r"[a-z][a-z\-]{2,}")
+
+
+def expansion_terms(query: str, feedback: list[str], pool: list[str], n: int) -> list[str]:
+    """RM3-style expansion: words frequent in the feedback passages, rare across the candidate pool."""
+    if not feedback or n <= 0:
+        return []
+    asked = set(_TERM.findall(query.lower()))
+    tf: Counter[str] = Counter()
+    for text in feedback:
+        tf.update(w for w in _TERM.findall(text.lower()) if w not in STOPWORDS and w not in asked)
+    df: Counter[str] = Counter()
+    for text in pool:
+        df.update(set(_TERM.findall(text.lower())))
+    score = {w: c * math.log(1 + len(pool) / (1 + df[w])) for w, c in tf.items() if c >= 2}
+    return [w for w, _ in sorted(score.items(), key=lambda kv: -kv[1])[:n]]
 
 
 class Retriever:
@@ -74,6 +95,27 @@ class Retriever:
         trace["embed_s"] = embed_s
         return hits, trace
 
+    def _fuse(self, lists: dict[str, list[tuple[Chunk, float]]], mode: str,
+              fusion: str | None) -> list[tuple[Any, float]]:
+        if mode != "hybrid":
+            return [(c.chunk_id, s) for c, s in lists[mode]]
+        fusion = fusion or self.settings.fusion
+        id_lists = {name: [(c.chunk_id, s) for c, s in ranked] for name, ranked in lists.items()}
+        if fusion == "convex":
+            w = self.settings.convex_dense_weight
+            return convex_combination(id_lists, {"dense": w, "bm25": 1.0 - w})
+        if fusion == "rrf":
+            return reciprocal_rank_fusion(id_lists, k=self.settings.rrf_k)
+        raise ValueError(f"unknown fusion {fusion!r}; choose rrf or convex")
+
+    def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
+        """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
+        fb = self.store.vectors(chunk_ids)
+        if len(fb) == 0:
+            return vec
+        moved = vec + self.settings.prf_beta * fb.mean(axis=0)
+        return moved / max(float(np.linalg.norm(moved)), 1e-12)
+
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
                 fusion: str | None) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
@@ -89,6 +131,23 @@ class Retriever:
                 t = time.perf_counter()
                 lists["bm25"] = self.store.keyword_search(query, n if mode == "hybrid" else k, filters)
                 trace["bm25_s"] = time.perf_counter() - t
+            if self.settings.prf in ("dense", "both") and "dense" in lists:
+                t = time.perf_counter()
+                first = self._fuse(lists, mode, fusion)[: self.settings.prf_docs]
+                lists["dense"] = self.store.dense_search(self._rocchio(vec, [str(c) for c, _ in first]),
+                                                         n if mode == "hybrid" else k, filters)
+                trace["prf_dense_s"] = time.perf_counter() - t
+            if self.settings.prf in ("bm25", "both") and "bm25" in lists:
+                t = time.perf_counter()
+                first_ids = {str(c) for c, _ in self._fuse(lists, mode, fusion)[: self.settings.prf_docs]}
+                pool = {c.chunk_id: c for ranked in lists.values() for c, _ in ranked}
+                terms = expansion_terms(query, [pool[i].index_text for i in first_ids if i in pool],
+                                        [c.index_text for c in pool.values()], self.settings.prf_terms)
+                if terms:
+                    lists["bm25"] = self.store.keyword_search(query + " " + " ".join(terms),
+                                                              n if mode == "hybrid" else k, filters)
+                trace["prf_terms"] = terms
+                trace["prf_bm25_s"] = time.perf_counter() - t
             labels = self.store.doc_labels({c.doc_id for ranked in lists.values() for c, _ in ranked})
         paths = {d: p for d, (p, _) in labels.items()}
         titles = {d: t for d, (_, t) in labels.items()}
@@ -104,18 +163,9 @@ class Retriever:
             trace[name] = [{"rank": r, "chunk_id": c.chunk_id, "page": c.page, "score": round(s, 4),
                             "path": paths.get(c.doc_id, "")} for r, (c, s) in enumerate(ranked[:k], 1)]
 
+        fused = self._fuse(lists, mode, fusion)
         if mode == "hybrid":
-            id_lists = {name: [(c.chunk_id, s) for c, s in ranked] for name, ranked in lists.items()}
-            if fusion == "convex":
-                w = self.settings.convex_dense_weight
-                fused = convex_combination(id_lists, {"dense": w, "bm25": 1.0 - w})
-            elif fusion == "rrf":
-                fused = reciprocal_rank_fusion(id_lists, k=self.settings.rrf_k)
-            else:
-                raise ValueError(f"unknown fusion {fusion!r}; choose rrf or convex")
-            trace["fusion"] = fusion
-        else:
-            fused = [(c.chunk_id, s) for c, s in lists[mode]]
+            trace["fusion"] = fusion or self.settings.fusion
 
         hits: list[Hit] = []
         for r, (cid, s) in enumerate(fused[:k], start=1):

@@ -259,6 +259,16 @@ class SQLiteStore:
             out.update({r[0]: (r[1], r[2]) for r in rows})
         return out
 
+    def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """Stored vectors of these chunks (rows in no particular order)."""
+        if not chunk_ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = self._conn().execute(f"SELECT vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})",
+                                    list(chunk_ids)).fetchall()
+        if not rows:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(-1, self.dim)
+
     def count_chunks(self, doc_ids: Sequence[str]) -> int:
         total = 0
         for i in range(0, len(doc_ids), 900):

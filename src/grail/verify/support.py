@@ -80,8 +80,16 @@ def numbers_supported(sentence: str, ev: Evidence) -> bool:
     return True
 
 
+def degenerate(sentence: str) -> bool:
+    """Looping model output ("2018 2017 2016 2018 2018 ..."): few distinct words among many."""
+    words = sentence.lower().split()
+    return len(words) >= 10 and len(set(words)) / len(words) < 0.5
+
+
 def support_score(sentence: str, passage: str | Evidence, *, sentence_vector: np.ndarray | None = None,
                   sim_weight: float = SIM_WEIGHT) -> float:
+    if degenerate(sentence):
+        return 0.0
     ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
     terms = content_terms(sentence)
     if not terms and not parse_quantities(sentence):
