@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import need_data
 
+from conftest import need_data
 from grail import Grail
 from grail.eval.runners import run_financebench
 
