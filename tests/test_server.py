@@ -127,7 +127,7 @@ def test_ask_stream_sends_tokens_then_answer_then_done(served):
     assert kinds[-2:] == ["answer", "done"] and set(kinds[:-2]) == {"token"} and len(kinds) > 3
     answer = events[-2][1]
     assert "".join(d["text"] for k, d in events if k == "token") == answer["text"]
-    assert answer["citations"] and [s["name"] for s in answer["trace"]["stages"]][:2] == ["retrieve", "context"]
+    assert answer["citations"] and [s["name"] for s in answer["trace"]["stages"]][:3] == ["retrieve", "evidence", "context"]
 
 
 def test_collections_are_separate_and_unknown_is_404(served, corpus):

@@ -11,6 +11,7 @@ paraphrases, so it cannot hallucinate; below ``min_score`` it abstains.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from grail.embed import Embedder
@@ -25,8 +26,17 @@ class Extract:
     score: float
 
 
+_IDENT = re.compile(r"(?<![\w.])\d+(?:[-./:]\d+)*(?![\w])")
+
+
+def _terms(text: str) -> set[str]:
+    """Content words plus identifiers made of digits ("1-2", "2018", "7.5"): a question's "site 1-2"
+    must prefer the sentence about site 1-2."""
+    return set(content_terms(text)) | set(_IDENT.findall(text))
+
+
 def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
-    q_terms = set(content_terms(question))
+    q_terms = _terms(question)
     cands: list[tuple[int, str, set[str]]] = []
     for n, hit in enumerate(context.sources, start=1):
         text = hit.chunk.text
@@ -34,7 +44,7 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
             sent = text[s:e]
             if len(sent) < 3:
                 continue
-            cands.append((n, sent, set(content_terms(sent))))
+            cands.append((n, sent, _terms(sent)))
     if not cands:
         return []
     df: dict[str, int] = {}
