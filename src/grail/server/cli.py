@@ -77,7 +77,9 @@ def serve(root: str = typer.Option("./.grail-server", "--root", help="Server fol
     where = f"http://{host}:{port}/"
     err.print(f"grail serving {escape(str(Path(root).resolve()))} at {where} "
               f"({'API keys required' if hashes else 'no API key needed on loopback'}); API schema at {where}docs")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # keep idle connections longer than clients do (uvicorn's 5 s default races with pooled clients
+    # reusing a connection just as the server closes it: seen as a read error under load)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 def build(root: str, settings: Settings, mounts: dict[str, str], keys: KeyCheck, max_upload_mb: int) -> FastAPI:
