@@ -99,6 +99,16 @@ def test_search_returns_ranked_hits(served):
     assert hits[0]["score"] >= hits[-1]["score"]
 
 
+def test_search_filters_reach_the_store_by_name(served):
+    _, client, _ = served
+    q = {"query": "glaciers survey sediment", "k": 3}
+    future = client.post("/v1/search", json={**q, "filters": {"modified_after": 4_000_000_000}}).json()["hits"]
+    past = client.post("/v1/search", json={**q, "filters": {"modified_after": 0}}).json()["hits"]
+    assert future == [] and len(past) == 3
+    glob = client.post("/v1/search", json={**q, "filters": {"path_glob": "*notes_01.md"}}).json()["hits"]
+    assert glob and all(h["path"].endswith("notes_01.md") for h in glob)
+
+
 def test_ask_json_citations_point_into_page_text(served):
     _, client, _ = served
     r = client.post("/v1/ask", json={"question": QUESTION})

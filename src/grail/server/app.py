@@ -88,12 +88,14 @@ class FiltersIn(BaseModel):
     path_glob: str | None = Field(None, max_length=1000, description="glob over the document path, e.g. '*/10k/*.pdf'")
     doc_types: list[str] = Field(default_factory=list, max_length=10)
     doc_ids: list[str] = Field(default_factory=list, max_length=1000)
+    exclude_doc_ids: list[str] = Field(default_factory=list, max_length=1000)
     modified_after: float | None = None
     modified_before: float | None = None
 
     def to_filters(self) -> Filters:
-        return Filters(self.path_glob, tuple(self.doc_types), tuple(self.doc_ids), self.modified_after,
-                       self.modified_before)
+        return Filters(path_glob=self.path_glob, doc_types=tuple(self.doc_types), doc_ids=tuple(self.doc_ids),
+                       exclude_doc_ids=tuple(self.exclude_doc_ids), modified_after=self.modified_after,
+                       modified_before=self.modified_before)
 
 
 def _not_blank(v: str) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from grail.records import Chunk, Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Filters:
     """Metadata filters. All given conditions must hold."""
 
