@@ -23,8 +23,8 @@ class Registry(Generic[T]):
         self.concept = concept
         self._factories: dict[str, Callable[..., T]] = {}
 
-    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        def deco(factory: Callable[..., T]) -> Callable[..., T]:
+    def register(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
             self._factories[name] = factory
             return factory
 

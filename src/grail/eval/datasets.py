@@ -103,9 +103,9 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirData:
             qrels.setdefault(query_id, {})[doc_id] = score
 
     corpus: dict[str, BeirDocument] = {}
-    for row in _read_jsonl(_require(folder / "corpus.jsonl", "BEIR corpus")):
-        corpus[str(row["_id"])] = BeirDocument(
-            row.get("title") or "", row.get("text") or ""
+    for record in _read_jsonl(_require(folder / "corpus.jsonl", "BEIR corpus")):
+        corpus[str(record["_id"])] = BeirDocument(
+            record.get("title") or "", record.get("text") or ""
         )
     all_queries = {
         str(row["_id"]): row["text"]

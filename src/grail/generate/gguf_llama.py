@@ -84,8 +84,8 @@ class ChatTokenizer:
         return ids + [self.im_start, *self.encode("assistant\n")]
 
 
-def _field(reader: object, key: str, default: object = None) -> object:
-    f = reader.fields.get(key)  # type: ignore[attr-defined]
+def _field(reader: Any, key: str, default: Any = None) -> Any:
+    f = reader.fields.get(key)
     return default if f is None else f.contents()
 
 
@@ -98,7 +98,7 @@ def _build_tokenizer(reader: object) -> ChatTokenizer:
     if _field(reader, "tokenizer.ggml.model") != "gpt2" or not tokens or not merges:
         raise GGUFFormatError("only byte-level BPE ('gpt2') GGUF tokenizers are supported")
     vocab = {t: i for i, t in enumerate(tokens)}
-    pairs = [tuple(m.split(" ", 1)) for m in merges]
+    pairs = [(a, b) for a, _, b in (m.partition(" ") for m in merges)]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=pairs, fuse_unk=False))
     # SmolLM / StarCoder pre-tokenization: digits split one by one, then GPT-2's regex.
     tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -119,7 +119,7 @@ def _build_tokenizer(reader: object) -> ChatTokenizer:
     if marker in template:
         literal = template.split(marker, 1)[1].split("<|im_end|>", 1)[0]
         default_system = literal if "'" not in literal and "{" not in literal else None
-    eos = int(_field(reader, "tokenizer.ggml.eos_token_id", vocab["<|im_end|>"]))  # type: ignore[arg-type]
+    eos = int(_field(reader, "tokenizer.ggml.eos_token_id", vocab["<|im_end|>"]))
     return ChatTokenizer(tok, vocab["<|im_start|>"], vocab["<|im_end|>"], eos, default_system)
 
 
@@ -164,26 +164,26 @@ class GGUFLlama:
         if arch != "llama":
             raise GGUFFormatError(f"{path}: architecture {arch!r} is not 'llama'")
 
-        def meta(key: str, default: object = None) -> object:
+        def meta(key: str, default: Any = None) -> Any:
             value = _field(reader, f"llama.{key}", default)
             if value is None:
                 raise GGUFFormatError(f"{path}: missing metadata llama.{key}")
             return value
 
         tensors = {t.name: t for t in reader.tensors}
-        n_embd = int(meta("embedding_length"))  # type: ignore[arg-type]
+        n_embd = int(meta("embedding_length"))
         self.config = LlamaConfig(
-            n_layer=int(meta("block_count")),  # type: ignore[arg-type]
+            n_layer=int(meta("block_count")),
             n_embd=n_embd,
-            n_head=int(meta("attention.head_count")),  # type: ignore[arg-type]
-            n_head_kv=int(meta("attention.head_count_kv", meta("attention.head_count"))),  # type: ignore[arg-type]
-            n_ff=int(meta("feed_forward_length")),  # type: ignore[arg-type]
+            n_head=int(meta("attention.head_count")),
+            n_head_kv=int(meta("attention.head_count_kv", meta("attention.head_count"))),
+            n_ff=int(meta("feed_forward_length")),
             n_vocab=int(tensors["token_embd.weight"].shape[-1]),
-            context_length=int(meta("context_length")),  # type: ignore[arg-type]
-            rope_base=float(meta("rope.freq_base", 10000.0)),  # type: ignore[arg-type]
-            rms_eps=float(meta("attention.layer_norm_rms_epsilon", 1e-5)),  # type: ignore[arg-type]
+            context_length=int(meta("context_length")),
+            rope_base=float(meta("rope.freq_base", 10000.0)),
+            rms_eps=float(meta("attention.layer_norm_rms_epsilon", 1e-5)),
         )
-        rotary = int(meta("rope.dimension_count", self.config.head_dim))  # type: ignore[arg-type]
+        rotary = int(meta("rope.dimension_count", self.config.head_dim))
         if rotary != self.config.head_dim:
             raise GGUFFormatError(f"{path}: partial rotary embeddings ({rotary} of "
                                   f"{self.config.head_dim} dims) are not supported")

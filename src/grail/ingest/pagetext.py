@@ -70,10 +70,10 @@ def _decode(data: bytes, path: str, declared: str | None = None) -> str:
                      (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, errors="replace")
-    for enc in (declared, "utf-8"):
-        if enc:
+    for charset in (declared, "utf-8"):
+        if charset:
             try:
-                return data.decode(enc)
+                return data.decode(charset)
             except (UnicodeDecodeError, LookupError):
                 pass
     import charset_normalizer

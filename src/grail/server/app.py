@@ -235,7 +235,7 @@ def create_app(collections: Collections, *, keys: KeyCheck | None = None, max_up
              response_model=None)
     def ask(body: AskIn, col: tuple[str, Grail] = Depends(collection)) -> Any:
         name, g = col
-        kwargs = {"k": body.k, "allow_weak": body.allow_weak,
+        kwargs: dict[str, Any] = {"k": body.k, "allow_weak": body.allow_weak,
                   "filters": body.filters.to_filters() if body.filters else None}
         if not body.stream:
             try:

@@ -87,7 +87,7 @@ def build(root: str, settings: Settings, mounts: dict[str, str], keys: KeyCheck,
     from grail.server.app import create_app
     from grail.server.collections import Collections
 
-    cols = Collections(root, settings, mounts=mounts)
+    cols = Collections(root, settings, mounts=dict(mounts))
     cols.get("default").embedder.embed(["warm up"])  # load the model now, not on the first request
     return create_app(cols, keys=keys, max_upload_mb=max_upload_mb)
 

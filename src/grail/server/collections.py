@@ -163,8 +163,8 @@ class Collections:
         try:
             total = 0
             for _, stream in uploads:
-                fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=target)
-                temps.append(Path(tmp))
+                fd, tmp_name = tempfile.mkstemp(prefix=".upload-", dir=target)
+                temps.append(Path(tmp_name))
                 with os.fdopen(fd, "wb") as out:
                     while block := stream.read(1 << 20):
                         total += len(block)

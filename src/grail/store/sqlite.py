@@ -217,7 +217,9 @@ class SQLiteStore:
             "SELECT d.doc_id, d.path, d.sha256, d.doc_type, d.title, d.n_pages,"
             " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id), d.size, d.mtime, d.indexed_at,"
             " d.metadata FROM documents d ORDER BY d.path").fetchall()
-        return [DocumentInfo(*r[:10], metadata=json.loads(r[10])) for r in rows]
+        return [DocumentInfo(doc_id=r[0], path=r[1], sha256=r[2], doc_type=r[3], title=r[4], n_pages=r[5],
+                             n_chunks=r[6], size=r[7], mtime=r[8], indexed_at=r[9], metadata=json.loads(r[10]))
+                for r in rows]
 
     def document(self, doc_id: str) -> DocumentInfo | None:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
