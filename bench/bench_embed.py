@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from benchlib import machine, write_result
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -42,10 +40,6 @@ EMBEDDERS = ("minilm", "minilm-torch", "st")
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
-def machine() -> dict[str, object]:
-    return {"cpus": os.cpu_count(), "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(), "platform": platform.platform(),
-            "date": datetime.now().isoformat(timespec="seconds")}
 
 
 def make_embedder(name: str, threads: int) -> Embed:
@@ -179,9 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     result = {"benchmark": "embed", "command": " ".join(sys.argv), "docs": len(sample), "rounds": args.rounds,
               "threads": args.threads, "machine_before": before, "machine_after": machine(), "results": rows}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_result(args.json, result)
     return 0
 
 

@@ -39,11 +39,11 @@ sys.path.insert(0, str(HERE))
 from bench_query import (  # noqa: E402
     build_synthetic_store,
     folder_bytes,
-    machine,
     rss_mb,
     synthetic_data,
     synthetic_root,
 )
+from benchlib import machine, write_result  # noqa: E402
 
 RESULTS = HERE / "results"
 SYSTEMS = ("grail", "chroma", "lancedb")
@@ -161,9 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{r.get('open_first_query_s', '-'):>14}{r['build_s']:>9}{ratio:>14}")
     result = {"benchmark": "footprint", "command": " ".join(sys.argv), "chunks": n, "machine_before": before,
               "machine_after": machine(), "results": rows}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_result(args.json, result)
     return 0
 
 

@@ -29,15 +29,15 @@ import argparse
 import csv
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
+
+from benchlib import machine, write_result
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -45,9 +45,6 @@ DATA = HERE.parents[1] / "shared" / "data" / "financebench"
 SYSTEMS = ("grail", "llamaindex", "llamaindex-256")
 
 
-def machine() -> dict[str, object]:
-    return {"cpus": os.cpu_count(), "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(), "date": datetime.now().isoformat(timespec="seconds")}
 
 
 def peak_rss_mb() -> float:
@@ -224,9 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {"benchmark": "ingest", "command": " ".join(sys.argv), "files": [f.name for f in files],
               "rounds": args.rounds, "threads": args.threads, "machine_before": before,
               "machine_after": machine(), "results": summary}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_result(args.json, result)
     return 0
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import machine, write_result
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -47,12 +48,6 @@ SCIFACT = HERE.parents[1] / "shared" / "data" / "scifact"
 DIM = 384
 
 
-def machine() -> dict[str, object]:
-    import platform
-    from datetime import datetime
-
-    return {"cpus": os.cpu_count(), "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version(), "date": datetime.now().isoformat(timespec="seconds")}
 
 
 def rss_mb() -> tuple[float, float]:
@@ -446,8 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                             args.rebuild)
     result["machine_after"] = machine()
     result["rss_mb_end"] = rss_mb()
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.json}")
+    write_result(args.json, result)
     return 0
 
 
