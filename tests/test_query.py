@@ -80,3 +80,13 @@ def test_excluded_documents_are_neither_searched_nor_recognised(filings):
                                         filters=Filters(exclude_doc_ids=(vega,)))
     assert all(not h.path.endswith("vega_2022.txt") for h in hits)
     assert trace["understanding"]["companies"] == []  # as if the filing had never been indexed
+
+
+def test_refresh_metadata_rereads_the_cover_page_without_reembedding(filings):
+    doc = next(d for d in filings.documents() if d.path.endswith("orion_2022.txt"))
+    chunks_before = filings.status()["chunks"]
+    filings.store.update_metadata(doc.doc_id, {})  # as if indexed by an older grail
+    assert filings.refresh_metadata() == 1
+    meta = next(d for d in filings.documents() if d.doc_id == doc.doc_id).metadata
+    assert meta["company"] == "Orion Widgets Corporation" and meta["ticker"] == "ORWG"
+    assert filings.status()["chunks"] == chunks_before

@@ -279,9 +279,6 @@ class SQLiteStore:
                                           part).fetchone()[0]
         return total
 
-    def paths(self) -> dict[str, str]:
-        return dict(self._conn().execute("SELECT doc_id, path FROM documents").fetchall())
-
     def titles(self) -> dict[str, str]:
         return dict(self._conn().execute("SELECT doc_id, title FROM documents").fetchall())
 
