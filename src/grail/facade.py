@@ -19,7 +19,7 @@ from grail.config import Settings, load_settings
 from grail.context import cut_mid_thought, expand_with_next, load_template, pack_context
 from grail.embed import Embedder, get_embedder
 from grail.generate import LLM, get_llm
-from grail.generate.extractive import extractive_answer
+from grail.generate.extractive import extractive_answer, render_extracts
 from grail.ingest.chunking import ChunkingConfig
 from grail.ingest.pipeline import IndexReport, index_paths, index_texts
 from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageTrace, Trace
@@ -191,15 +191,15 @@ class Grail:
 
         t = time.perf_counter()
         if model is None:
-            draft, ranked = extractive_answer(question, context, self.embedder)
+            picked, ranked = extractive_answer(question, context, self.embedder)
             best = ranked[0].score if ranked else 0.0
-            gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": draft, "best_score": round(best, 4)}
+            gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": render_extracts(picked),
+                                        "best_score": round(best, 4)}
             stages.append(StageTrace("generate", time.perf_counter() - t, gen_data))
-            if not ranked:
+            if not picked:
                 return self._abstain(question, spec, hits, "no sentence of the sources relates to the question", stages)
-            picked = [x for x in ranked if x.text in draft][:2] or ranked[:1]
             sentences = tuple(AnswerSentence(x.text, (x.source,),
-                                              support_score(x.text, context.sources[x.source - 1].chunk.text), True)
+                                              support_score(x.text, context.sources[x.source - 1].chunk.index_text), True)
                               for x in picked)
             said_unknown, repaired = False, 0
         else:

@@ -67,10 +67,11 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
 
 
 def extractive_answer(question: str, context: Context, embedder: Embedder, *, max_sentences: int = 2,
-                      keep_ratio: float = 0.9) -> tuple[str, list[Extract]]:
+                      keep_ratio: float = 0.9) -> tuple[list[Extract], list[Extract]]:
+    """(picked, ranked): the best sentence plus close runners-up, and every scored candidate."""
     ranked = rank_sentences(question, context, embedder)
     if not ranked:
-        return "", []
+        return [], []
     best = ranked[0].score
     picked = [ranked[0]]
     for x in ranked[1:]:
@@ -78,8 +79,11 @@ def extractive_answer(question: str, context: Context, embedder: Embedder, *, ma
             break
         if all(x.text != p.text for p in picked):
             picked.append(x)
-    text = " ".join(f"{p.text.rstrip()} [{p.source}]" for p in picked)
-    return text, ranked
+    return picked, ranked
 
 
-__all__ = ["extractive_answer", "rank_sentences", "Extract"]
+def render_extracts(picked: list[Extract]) -> str:
+    return " ".join(f"{p.text.rstrip()} [{p.source}]" for p in picked)
+
+
+__all__ = ["extractive_answer", "rank_sentences", "render_extracts", "Extract"]
