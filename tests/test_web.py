@@ -25,7 +25,7 @@ QUESTION = "How many units of sediment did the glaciers survey measure at site 1
 # Counts how many times the answer's text changed while it arrived (streaming shows several).
 WATCH_ANSWER = """() => {
   window.__answerChanges = 0;
-  new MutationObserver(() => { window.__answerChanges += 1; })
+  new MutationObserver((records) => { window.__answerChanges += records.length; })
     .observe(document.getElementById('answer'), {childList: true, characterData: true, subtree: true});
 }"""
 
