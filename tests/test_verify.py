@@ -60,3 +60,12 @@ def test_verifier_is_fast():
 def test_looping_model_output_is_never_supported():
     looping = "3M net income in 2018 was " + " ".join(["2018 2017 2016"] * 8)
     assert support_score(looping, ROW + " net income 2018 2017 2016") == 0.0
+
+
+def test_singular_and_plural_share_a_stem():
+    from grail.text_units import content_terms, stem
+
+    for a, b in [("expenditures", "expenditure"), ("companies", "company"), ("processes", "process"),
+                 ("liabilities", "liability"), ("reported", "reporting"), ("taxes", "tax")]:
+        assert stem(a) == stem(b), (a, b)
+    assert content_terms("capital expenditure in FY2018") == ["capital", "expenditur"]  # the year is checked apart

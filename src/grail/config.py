@@ -37,7 +37,7 @@ class Settings:
     max_file_mb: int = 200
     context_tokens: int = 1536  # prompt budget for the generator (instructions + sources)
     answer_tokens: int = 256
-    min_evidence: float = 0.20  # abstain below this evidence strength (calibrated: bench/calibrate_abstention.py)
+    min_evidence: float = 0.26  # abstain below this evidence strength (calibrated: bench/calibrate_abstention.py)
     support_threshold: float = 0.45  # a sentence below this support is unsupported
     prompt_template: str = ""  # path to a prompt file overriding the bundled one
     extra: dict[str, Any] = field(default_factory=dict)

@@ -42,15 +42,38 @@ def _add(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
 
 
 def stem(word: str) -> str:
-    """A crude, fast stem: enough to match 'expenditures' with 'expenditure'."""
-    for suf in ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly"):
-        if len(word) > len(suf) + 3 and word.endswith(suf):
-            return word[: -len(suf)]
-    return word
+    """A crude, fast stem that maps singular and plural to one form.
+
+    "expenditures" and "expenditure" -> "expenditur"; "companies" and "company" -> "compani";
+    "reported" and "reporting" -> "report". Only the final e/y/s/ed/ing/ly is touched, so
+    related words meet without a dictionary.
+    """
+    w = word
+    for suf in ("ations", "ation", "ings", "ing", "ed", "ly"):
+        if len(w) > len(suf) + 3 and w.endswith(suf):
+            w = w[: -len(suf)]
+            break
+    else:
+        if len(w) > 4 and w.endswith("ies"):
+            w = w[:-3] + "i"
+        elif len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes", "zes")):
+            w = w[:-2]
+        elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+    if len(w) > 3 and w.endswith("y"):
+        w = w[:-1] + "i"
+    if len(w) > 4 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+_FISCAL_YEAR = re.compile(r"fy\d{2,4}")
 
 
 def content_terms(text: str) -> list[str]:
-    return [stem(w) for w in _TERM.findall(text.lower()) if w not in STOPWORDS and not w[0].isdigit()]
+    """Stemmed words that carry meaning: no function words, no numbers, no "FY2018" (years are checked apart)."""
+    return [stem(w) for w in _TERM.findall(text.lower())
+            if w not in STOPWORDS and not w[0].isdigit() and not _FISCAL_YEAR.fullmatch(w)]
 
 
 def numbers(text: str) -> list[str]:
