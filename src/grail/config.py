@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class Settings:
     min_evidence: float = 0.26  # abstain below this evidence strength (calibrated: bench/calibrate_abstention.py)
     support_threshold: float = 0.45  # a sentence below this support is unsupported
     prompt_template: str = ""  # path to a prompt file overriding the bundled one
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:
         known = {f.name for f in dataclasses.fields(self)}
@@ -75,7 +74,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         values.update({k: v for k, v in table.items() if k in known})
     for f in dataclasses.fields(base):
         env = os.environ.get(f"GRAIL_{f.name.upper()}")
-        if env is not None and f.name != "extra":
+        if env is not None:
             values[f.name] = _coerce(env, getattr(base, f.name))
     values.update({k: v for k, v in overrides.items() if v is not None})
     return base.replace(**values)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 
-from grail.store.sqlite import STOPWORDS
-
 # A sentence ends at . ! ? before a capital or digit, or at a line break unless the
 # line ends mid-phrase (lowercase letter, comma, semicolon, hyphen): PDF text
 # wraps prose lines, while table rows end in numbers.
+# Function words carry no evidence and make OR-queries slow; BM25's IDF would
+# give them near-zero weight anyway.
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in "
+    "into is it its of on or our so than that the their them then there these they this those to "
+    "was were what when where which who whom why will with would you your".split()
+)
+
 _SENT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*"
                    r"|[ \t]*\n\s*(?=[^\n]*[\d)%][ \t]*(?:\n|$))")  # a table row (ends in a number) is its own line
 _TERM = re.compile(r"[a-z][a-z0-9\-]+|\d+(?:[.,]\d+)*")

@@ -115,7 +115,7 @@ def _mean(rows: Iterable[dict[str, Any]], key: str) -> float:
 
 
 def _settings(g: Grail) -> dict[str, Any]:
-    return {k: v for k, v in dataclasses.asdict(g.settings).items() if k != "extra"}
+    return dataclasses.asdict(g.settings)
 
 
 def _answer_text(text: str) -> str:

@@ -23,7 +23,8 @@ from grail.records import Chunk, Hit
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import EntityVocabulary
 from grail.store import Filters
-from grail.store.sqlite import STOPWORDS, SQLiteStore
+from grail.store.sqlite import SQLiteStore
+from grail.text_units import STOPWORDS
 
 MODES = ("hybrid", "dense", "bm25")
 _TERM = re.compile(r"[a-z][a-z\-]{2,}")

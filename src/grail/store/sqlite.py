@@ -30,6 +30,7 @@ import numpy as np
 from grail.records import Chunk, Document
 from grail.store import DocumentInfo, Filters
 from grail.store.hnsw import VectorIndex
+from grail.text_units import STOPWORDS
 
 SCHEMA_VERSION = "1"
 
@@ -62,13 +63,6 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 
-# Function words carry no evidence and make OR-queries slow; BM25's IDF would
-# give them near-zero weight anyway.
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its of on or our so than that the their them then there these they this those to "
-    "was were what when where which who whom why will with would you your".split()
-)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 CHUNK_COLUMNS = "c.id, c.chunk_id, c.doc_id, c.seq, c.text, c.page, c.char_start, c.char_end, c.heading_path, c.n_tokens, c.index_text"

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from grail.records import Hit
 from grail.store import Filters
-from grail.store.sqlite import STOPWORDS, SQLiteStore
-from grail.text_units import content_terms
+from grail.store.sqlite import SQLiteStore
+from grail.text_units import STOPWORDS, content_terms
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NAME = re.compile(r"(?<![\w'])([A-Z][A-Za-z0-9&.\-]{2,})")

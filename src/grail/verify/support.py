@@ -1,8 +1,7 @@
 """Support: how well a passage backs one answer sentence, and citation repair.
 
 A score in [0, 1] from what runs fast on a CPU: the share of the sentence's
-content terms (crudely stemmed) found in the passage, blended with embedding
-similarity when vectors are given, and a hard gate on numbers: every quantity
+content terms (crudely stemmed) found in the passage, and a hard gate on numbers: every quantity
 the sentence states must appear in the passage after normalising scale, sign
 and format ("$3.1 billion" = "3,100 million"; signs are ignored because statements
 show outflows as "(370)"), and every
@@ -13,16 +12,16 @@ supported by a row under a "(Millions) 2018 2017 2016" header.
 
 The decision: a cited passage that does not support its sentence is replaced
 by the retrieved passage that does; a sentence no passage supports is not
-shipped. The threshold is calibrated on data (bench/calibrate_support.py,
-docs/benchmarks.md), not guessed.
+shipped. The threshold (``support_threshold``, 0.45) is not calibrated yet:
+that measurement is open in issue #5. Embedding similarity is not part of the
+score; adding it is only worth it if a calibration shows a gain.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from grail.quantities import Quantity, numbers_match, parse_quantities
 from grail.records import AnswerSentence, Context
@@ -31,7 +30,6 @@ from grail.text_units import content_terms, split_sentences, strip_citations
 ABSTAIN_PHRASES = ("documents do not say", "do not contain the answer", "cannot answer", "not mentioned",
                    "no information", "don't know", "do not know", "does not say", "not provided")
 NUMBER_GATE = 0.3
-SIM_WEIGHT = 0.0  # weight of embedding similarity in the blend; chosen by calibration (0 = terms only)
 
 
 @dataclass(frozen=True)
@@ -41,20 +39,20 @@ class Evidence:
     terms: frozenset[str]
     quantities: tuple[Quantity, ...]
     years: frozenset[int]
-    vector: np.ndarray | None = None
 
     @classmethod
-    def of(cls, text: str, vector: np.ndarray | None = None) -> Evidence:
+    def of(cls, text: str) -> Evidence:
         qs = parse_quantities(text)
         years = {int(q.value) for q in qs if q.is_date and 1900 <= q.value <= 2100}
         years |= {int(t[-4:]) for t in _year_tokens(text)}
-        return cls(frozenset(content_terms(text)), tuple(q for q in qs if not q.is_date), frozenset(years), vector)
+        return cls(frozenset(content_terms(text)), tuple(q for q in qs if not q.is_date), frozenset(years))
+
+
+_YEAR_TOKEN = re.compile(r"(?<!\d)(?:FY|fy|Fiscal\s|fiscal\s)?'?((?:19|20)\d{2})(?!\d)")
 
 
 def _year_tokens(text: str) -> list[str]:
-    import re
-
-    return re.findall(r"(?<!\d)(?:FY|fy|Fiscal\s|fiscal\s)?'?((?:19|20)\d{2})(?!\d)", text)
+    return _YEAR_TOKEN.findall(text)
 
 
 def _same_magnitude(a: Quantity, b: Quantity) -> bool:
@@ -86,8 +84,7 @@ def degenerate(sentence: str) -> bool:
     return len(words) >= 10 and len(set(words)) / len(words) < 0.5
 
 
-def support_score(sentence: str, passage: str | Evidence, *, sentence_vector: np.ndarray | None = None,
-                  sim_weight: float = SIM_WEIGHT) -> float:
+def support_score(sentence: str, passage: str | Evidence) -> float:
     if degenerate(sentence):
         return 0.0
     ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
@@ -95,8 +92,6 @@ def support_score(sentence: str, passage: str | Evidence, *, sentence_vector: np
     if not terms and not parse_quantities(sentence):
         return 0.0
     score = sum(t in ev.terms for t in terms) / len(terms) if terms else 1.0
-    if sim_weight and sentence_vector is not None and ev.vector is not None:
-        score = (1 - sim_weight) * score + sim_weight * max(float(sentence_vector @ ev.vector), 0.0)
     if not numbers_supported(sentence, ev):
         score *= NUMBER_GATE
     return score
