@@ -219,6 +219,9 @@ def _mount_optional() -> None:
         app.add_typer(eval_app, name="eval")
     except ImportError:  # pragma: no cover - eval CLI not present in a partial checkout
         pass
+    from grail.rerank.cli import rerank_app
+
+    app.add_typer(rerank_app, name="rerank")
     try:
         from grail.server.cli import register as register_server
 

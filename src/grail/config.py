@@ -31,6 +31,10 @@ class Settings:
     prf_docs: int = 3  # feedback passages
     prf_beta: float = 0.5  # Rocchio weight of the feedback centroid
     prf_terms: int = 10  # expansion terms for BM25
+    rerank: bool = False  # reorder the top fused hits with the trained cross-encoder (grail rerank train)
+    reranker: str = ""  # folder of a trained reranker ("" = <index>/reranker)
+    rerank_depth: int = 20  # fused hits the reranker reads
+    rerank_weight: float = 0.5  # share of the reranker in the final score (the rest: fused score)
     top_k: int = 8  # hits handed to the generator
     chunk_tokens: int = 200  # target word pieces of prose per chunk
     chunk_overlap: int = 32

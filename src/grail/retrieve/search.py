@@ -20,6 +20,7 @@ import numpy as np
 from grail.config import Settings
 from grail.embed import Embedder
 from grail.records import Chunk, Hit
+from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import EntityVocabulary
 from grail.store import Filters
@@ -109,6 +110,39 @@ class Retriever:
             return reciprocal_rank_fusion(id_lists, k=self.settings.rrf_k)
         raise ValueError(f"unknown fusion {fusion!r}; choose rrf or convex")
 
+    def reranker(self) -> Reranker:
+        folder = self.settings.reranker or reranker_dir(self.settings.index)
+        if not available(folder):
+            raise ValueError(f"rerank is on but there is no trained reranker in {folder}: run "
+                             f"`grail rerank train --index {self.settings.index}` (or set rerank = false)")
+        return load_reranker(folder)
+
+    def _rerank(self, query: str, hits: list[Hit], trace: dict[str, Any]) -> list[Hit]:
+        """Reorder the top ``rerank_depth`` hits by w * reranker + (1 - w) * fused score, both min-max scaled."""
+        head, tail = hits[: self.settings.rerank_depth], hits[self.settings.rerank_depth :]
+        if len(head) < 2:
+            return hits
+        t = time.perf_counter()
+        ce = self.reranker().score(query, [h.chunk.index_text for h in head])
+        trace["rerank_s"] = time.perf_counter() - t
+
+        def scaled(xs: Any) -> Any:
+            xs = np.asarray(xs, dtype=np.float64)
+            span = xs.max() - xs.min()
+            return (xs - xs.min()) / span if span > 0 else np.zeros_like(xs)
+
+        w = self.settings.rerank_weight
+        final = w * scaled(ce) + (1 - w) * scaled([h.score for h in head])
+        order = sorted(range(len(head)), key=lambda i: -final[i])
+        out = []
+        for r, i in enumerate(order, start=1):
+            h = head[i]
+            out.append(dataclasses.replace(h, score=float(final[i]), scores={**h.scores, "rerank": float(ce[i])},
+                                           ranks={**h.ranks, "rerank": r}))
+        trace["rerank"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,
+                            "score": round(h.scores["rerank"], 4), "path": h.path} for r, h in enumerate(out, 1)]
+        return out + tail
+
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
         fb = self.store.vectors(chunk_ids)
@@ -169,7 +203,8 @@ class Retriever:
             trace["fusion"] = fusion or self.settings.fusion
 
         hits: list[Hit] = []
-        for r, (cid, s) in enumerate(fused[:k], start=1):
+        depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
+        for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
             sc = dict(scores[str(cid)])
             rk = dict(ranks[str(cid)])
@@ -180,5 +215,7 @@ class Retriever:
                             title=titles.get(chunk.doc_id, "")))
         if mode == "hybrid":
             trace["fused"] = [{"rank": h.ranks["fused"], "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,
-                               "score": round(h.score, 4), "path": h.path} for h in hits]
-        return hits, trace
+                               "score": round(h.score, 4), "path": h.path} for h in hits[:k]]
+        if self.settings.rerank:
+            hits = self._rerank(query, hits, trace)
+        return hits[:k], trace
