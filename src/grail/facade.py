@@ -182,7 +182,7 @@ class Grail:
                                template=load_template(self.settings.prompt_template) if self.settings.prompt_template else None)
         stages.append(StageTrace("context", time.perf_counter() - t, {
             "n_tokens": context.n_tokens, "budget": context.budget, "sources": [
-                {"n": i + 1, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page, "path": h.path}
+                {"n": i + 1, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page, "path": h.path, "text": h.chunk.text}
                 for i, h in enumerate(context.sources)], "dropped": list(context.dropped),
             "system": context.system, "prompt": context.prompt}))
 
@@ -199,7 +199,8 @@ class Grail:
             if not picked:
                 return self._abstain(question, spec, hits, "no sentence of the sources relates to the question", stages)
             sentences = tuple(AnswerSentence(x.text, (x.source,),
-                                              support_score(x.text, context.sources[x.source - 1].chunk.index_text), True)
+                                              support_score(x.text, context.sources[x.source - 1].chunk.index_text), True,
+                                              (x.source,))
                               for x in picked)
             said_unknown, repaired = False, 0
         else:

@@ -98,6 +98,7 @@ class AnswerSentence:
     citations: tuple[int, ...] = ()  # [n] markers this sentence cites
     support: float = 0.0  # best support score found for the sentence
     supported: bool = True
+    draft_citations: tuple[int, ...] = ()  # the markers as the model wrote them, before citation repair
 
 
 @dataclass(frozen=True)

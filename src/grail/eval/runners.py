@@ -31,6 +31,7 @@ import numpy as np
 
 from grail.eval.answers import judge_answer
 from grail.eval.datasets import BeirData, dataset_fingerprint, load_beir, load_financebench
+from grail.eval.faithfulness import AnswerAudit, audit_answer, summarize
 from grail.eval.metrics import mrr_at_k, ndcg_at_k, recall_at_k, top_k_unique
 from grail.eval.report import write_report
 from grail.eval.squad import evaluate, exact_match_score, f1_score, load_squad, max_over_ground_truths
@@ -350,7 +351,8 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                             "judge": f"{judged.method}: {judged.detail}" if judged else "abstained",
                             "cites_evidence_page": None if ans.abstained else bool(cited & gold),
                             "draft_sentences": len(ans.sentences),
-                            "supported_sentences": sum(s.supported for s in ans.sentences)})
+                            "supported_sentences": sum(s.supported for s in ans.sentences),
+                            "audit": audit_answer(ans, _on_pages(gold)).as_dict()})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(questions))
         retrieval = {f"evidence_recall@{k}": round(_mean(rows, f"evidence_recall@{k}"), 6) for k in ks}
@@ -368,6 +370,7 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                 "draft_supported_share": round(sum(r["supported_sentences"] for r in rows)
                                                / max(sum(r["draft_sentences"] for r in rows), 1), 6),
                 **_latency(answer_s)}
+            totals["faithfulness"] = summarize([AnswerAudit(**r["audit"]) for r in rows])
         config = {"ks": ks, "depth": depth, "answers": answers, "mode": mode or g.settings.retrieval,
                   "limit": limit, "settings": _settings(g)}
         dataset = {"name": "financebench", "path": str(folder), "questions": len(rows), "subset": bool(limit)}
@@ -380,6 +383,16 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
 
 
 # -- SQuAD -------------------------------------------------------------------------------
+def _holds_any(golds: list[str]) -> Callable[[dict[str, Any]], bool]:
+    """A cited source is on the gold evidence when its text holds a gold answer (SQuAD)."""
+    return lambda src: any(a in str(src["text"]).lower() for a in golds)
+
+
+def _on_pages(gold: set[tuple[str, int]]) -> Callable[[dict[str, Any]], bool]:
+    """A cited source is on the gold evidence when it lies on a gold (file stem, page) (FinanceBench)."""
+    return lambda src: (Path(str(src["path"])).stem, int(src["page"])) in gold
+
+
 def _squad_file(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
@@ -437,7 +450,8 @@ def run_squad(path: str | Path, index_dir: str | Path | None = None, *, limit_ar
                 predictions[q.qid] = text
                 row.update({"answer": text, "abstained": ans.abstained,
                             "em": max_over_ground_truths(exact_match_score, text, q.answers),
-                            "f1": max_over_ground_truths(f1_score, text, q.answers)})
+                            "f1": max_over_ground_truths(f1_score, text, q.answers),
+                            "audit": audit_answer(ans, _holds_any(golds)).as_dict()})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(chosen))
         names = [f"recall@{k}" for k in ks] + [f"gold_paragraph@{k}" for k in ks]
@@ -446,6 +460,7 @@ def run_squad(path: str | Path, index_dir: str | Path | None = None, *, limit_ar
             scored = evaluate(chosen, predictions)
             totals["answers"] = {"exact_match": round(scored["exact_match"], 4), "f1": round(scored["f1"], 4),
                                  "abstention_rate": round(_mean(rows, "abstained"), 6)}
+            totals["faithfulness"] = summarize([AnswerAudit(**r["audit"]) for r in rows])
         dataset = {"name": f"squad-{file.stem}", "path": str(file), "articles": len({q.title for q in pool}),
                    "paragraphs": len(paragraphs), "questions": len(chosen),
                    "subset": bool(limit_articles or (questions and questions < len(pool)))}

@@ -122,12 +122,13 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
         cited_best = max((scores[n - 1] for n in valid), default=0.0)
         if valid and cited_best >= threshold:
             keep = tuple(n for n in valid if scores[n - 1] >= threshold)
-            out.append(AnswerSentence(text, keep, cited_best, True))
+            out.append(AnswerSentence(text, keep, cited_best, True, tuple(valid)))
         elif best >= 0 and scores[best] >= threshold:
             repaired += 1
-            out.append(AnswerSentence(text, (best + 1,), scores[best], True))
+            out.append(AnswerSentence(text, (best + 1,), scores[best], True, tuple(valid)))
         else:
-            out.append(AnswerSentence(text, tuple(valid), max(cited_best, scores[best] if best >= 0 else 0.0), False))
+            out.append(AnswerSentence(text, tuple(valid), max(cited_best, scores[best] if best >= 0 else 0.0), False,
+                                      tuple(valid)))
     return Verified(tuple(out), said_unknown, repaired)
 
 

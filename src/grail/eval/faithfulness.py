@@ -1,0 +1,131 @@
+"""Faithfulness and citation accuracy of answers, before and after verification.
+
+The judge here is deliberately **not** grail's verifier (``verify/support.py``)
+so that verification is not graded by itself. It differs in three ways:
+
+* it reads only the passages a sentence *cites* (the verifier searches every
+  retrieved passage and may move a citation);
+* it demands near-literal grounding: at least ``JUDGE_TERMS`` (90%) of the
+  sentence's content words in the cited passage, against the verifier's 45%;
+* every number the sentence states must appear in the cited passage with the
+  same value (scale-normalised, so "$3.1 billion" = "3,100 million").
+
+It is still a lexical judge: a faithful paraphrase in other words is judged
+unfaithful, so it errs strict. ``docs/benchmarks.md`` reports how often it agrees
+with sentences labelled by hand (``bench/faithfulness_audit.py``).
+
+Measured per answer (from the ``Answer`` record and its context trace):
+before = every draft sentence with the citations the model wrote;
+after = the shipped sentences with their (possibly repaired) citations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from grail.quantities import numbers_match, parse_quantities
+from grail.records import Answer
+from grail.text_units import content_terms
+
+JUDGE_TERMS = 0.9
+# said by the number itself, which is checked scale-aware: "$3.1 billion" vs "3,100 million"
+_SCALE = {"thousand", "million", "billion", "trillion", "percent", "dollar", "usd", "mn", "bn"}
+
+
+def _terms(text: str) -> list[str]:
+    return [t for t in content_terms(text) if t not in _SCALE]
+
+
+def judge(sentence: str, passage: str) -> bool:
+    """Is ``sentence`` stated by ``passage`` (near-literally, numbers exactly)?"""
+    terms = _terms(sentence)
+    quantities = [q for q in parse_quantities(sentence) if not q.is_date]
+    if not terms and not quantities:
+        return False
+    have = set(_terms(passage))
+    if terms and sum(t in have for t in terms) / len(terms) < JUDGE_TERMS:
+        return False
+    found = [q for q in parse_quantities(passage) if not q.is_date]
+    for q in quantities:
+        if not any(q.is_percent == p.is_percent and numbers_match(abs(q.value), abs(p.value), rel_tol=0.005)
+                   for p in found):
+            return False
+    dates = {int(q.value) for q in parse_quantities(sentence) if q.is_date}
+    return all(str(y) in passage for y in dates)
+
+
+def sources_of(answer: Answer) -> dict[int, dict[str, Any]]:
+    """Context source number -> {path, page, text}, from the answer's context trace."""
+    for stage in answer.trace.stages:
+        if stage.name == "context":
+            return {int(s["n"]): s for s in stage.data.get("sources", [])}
+    return {}
+
+
+@dataclass
+class AnswerAudit:
+    draft_sentences: int = 0
+    draft_faithful: int = 0
+    shipped_sentences: int = 0
+    shipped_faithful: int = 0
+    kept_faithful: int = 0  # faithful before verification and still shipped after
+    verifier_supported: int = 0
+    draft_citations: int = 0
+    draft_citations_on_gold: int = 0
+    shipped_citations: int = 0
+    shipped_citations_on_gold: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def audit_answer(answer: Answer, on_gold: Callable[[dict[str, Any]], bool]) -> AnswerAudit:
+    """Judge every sentence of ``answer``; ``on_gold(source)`` says whether a cited source holds the gold evidence."""
+    a = AnswerAudit()
+    if answer.abstained and not answer.sentences:
+        return a
+    src = sources_of(answer)
+
+    def faithful(text: str, cites: tuple[int, ...]) -> bool:
+        return any(judge(text, src[n]["text"]) for n in cites if n in src)
+
+    draft_cited: set[int] = set()
+    shipped_cited: set[int] = set()
+    for s in answer.sentences:
+        ok_before = faithful(s.text, s.draft_citations)
+        a.draft_sentences += 1
+        a.draft_faithful += ok_before
+        draft_cited |= {n for n in s.draft_citations if n in src}
+        a.verifier_supported += s.supported
+        if s.supported and not answer.abstained:
+            a.shipped_sentences += 1
+            a.shipped_faithful += faithful(s.text, s.citations)
+            a.kept_faithful += ok_before
+            shipped_cited |= {n for n in s.citations if n in src}
+    a.draft_citations = len(draft_cited)
+    a.draft_citations_on_gold = sum(on_gold(src[n]) for n in draft_cited)
+    a.shipped_citations = len(shipped_cited)
+    a.shipped_citations_on_gold = sum(on_gold(src[n]) for n in shipped_cited)
+    return a
+
+
+def summarize(audits: list[AnswerAudit]) -> dict[str, Any]:
+    t = AnswerAudit()
+    for a in audits:
+        for k, v in a.__dict__.items():
+            setattr(t, k, getattr(t, k) + v)
+
+    def share(n: int, d: int) -> float | None:
+        return round(n / d, 4) if d else None
+
+    return {
+        "faithfulness_before": share(t.draft_faithful, t.draft_sentences),
+        "faithfulness_after": share(t.shipped_faithful, t.shipped_sentences),
+        "kept_of_faithful": share(t.kept_faithful, t.draft_faithful),
+        "verifier_supported_share": share(t.verifier_supported, t.draft_sentences),
+        "citation_accuracy_before": share(t.draft_citations_on_gold, t.draft_citations),
+        "citation_accuracy_after": share(t.shipped_citations_on_gold, t.shipped_citations),
+        "counts": t.as_dict(),
+    }

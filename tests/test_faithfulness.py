@@ -1,0 +1,73 @@
+"""The faithfulness judge (independent of the verifier) and the before/after audit of real answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from grail import Grail
+from grail.eval.faithfulness import AnswerAudit, audit_answer, judge, summarize
+from grail.records import Answer, AnswerSentence, StageTrace, Trace
+
+PASSAGE = ("Purchases of property, plant and equipment (PP&E) were $1,577 million in 2018 and "
+           "$1,373 million in 2017. Total revenue for 2018 was 32,765 million dollars.")
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("Purchases of property, plant and equipment were $1,577 million in 2018.", True),
+    ("Purchases of property, plant and equipment were $1.577 billion in 2018.", True),  # same value, other scale
+    ("Purchases of property, plant and equipment were $1,677 million in 2018.", False),  # wrong number
+    ("Purchases of property, plant and equipment were $1,577 million in 2019.", False),  # wrong year
+    ("Capital spending on new factories was $1,577 million in 2018.", False),  # words the passage does not use
+    ("The.", False),  # nothing to check is not support
+])
+def test_judge_demands_near_literal_grounding(sentence, expected):
+    assert judge(sentence, PASSAGE) is expected
+
+
+def _answer(sentences, abstained=False):
+    sources = [{"n": 1, "path": "/d/3M_2018_10K.pdf", "page": 60, "text": PASSAGE},
+               {"n": 2, "path": "/d/3M_2018_10K.pdf", "page": 12, "text": "The company employs 93,000 people."}]
+    return Answer(question="q", text="", sentences=tuple(sentences), abstained=abstained,
+                  trace=Trace((StageTrace("context", 0.0, {"sources": sources}),)))
+
+
+def test_audit_counts_before_and_after_verification_and_citation_accuracy():
+    on_gold = lambda src: src["page"] == 60  # noqa: E731
+    ans = _answer([
+        # the model cited the wrong source; the verifier repaired it to [1]
+        AnswerSentence("Purchases of property, plant and equipment were $1,577 million in 2018.", (1,), 0.9, True, (2,)),
+        # faithful as drafted and shipped
+        AnswerSentence("Total revenue for 2018 was 32,765 million dollars.", (1,), 0.9, True, (1,)),
+        # unsupported: dropped by the verifier
+        AnswerSentence("The company employs 120,000 people.", (2,), 0.3, False, (2,)),
+    ])
+    a = audit_answer(ans, on_gold)
+    assert (a.draft_sentences, a.draft_faithful) == (3, 1)
+    assert (a.shipped_sentences, a.shipped_faithful, a.kept_faithful) == (2, 2, 1)
+    assert (a.draft_citations, a.draft_citations_on_gold) == (2, 1)
+    assert (a.shipped_citations, a.shipped_citations_on_gold) == (1, 1)
+    s = summarize([a, AnswerAudit()])
+    assert s["faithfulness_before"] == round(1 / 3, 4) and s["faithfulness_after"] == 1.0
+    assert s["citation_accuracy_before"] == 0.5 and s["citation_accuracy_after"] == 1.0
+
+
+def test_abstained_answer_ships_nothing():
+    ans = _answer([AnswerSentence("The company employs 120,000 people.", (2,), 0.3, False, (2,))], abstained=True)
+    a = audit_answer(ans, lambda src: False)
+    assert a.draft_sentences == 1 and a.shipped_sentences == 0
+
+
+def test_extractive_answers_are_faithful_to_what_they_cite(tmp_path, embedder):
+    """Extracts are copied from their source, so the independent judge must find every one supported."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pumps.md").write_text(
+        "# Pump manual\n\n## Maintenance\n\nReplace the impeller seal every 2,000 operating hours. "
+        "The seal kit part number is PK-448.\n\n## Warranty\n\nThe warranty covers the motor for 5 years.\n")
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    assert g.index(docs).ok
+    ans = g.ask("How often should the impeller seal be replaced?", llm="extractive")
+    assert not ans.abstained, ans.abstain_reason
+    a = audit_answer(ans, lambda src: "2,000" in src["text"])
+    assert a.shipped_sentences >= 1 and a.shipped_faithful == a.shipped_sentences
+    assert a.shipped_citations_on_gold >= 1
