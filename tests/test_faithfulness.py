@@ -71,3 +71,15 @@ def test_extractive_answers_are_faithful_to_what_they_cite(tmp_path, embedder):
     a = audit_answer(ans, lambda src: "2,000" in src["text"])
     assert a.shipped_sentences >= 1 and a.shipped_faithful == a.shipped_sentences
     assert a.shipped_citations_on_gold >= 1
+
+
+def test_sentence_details_show_both_judgements_and_the_passages():
+    from grail.eval.faithfulness import sentence_details
+
+    ans = _answer([
+        AnswerSentence("Purchases of property, plant and equipment were $1,577 million in 2018.", (1,), 0.9, True, (2,)),
+        AnswerSentence("The company employs 120,000 people.", (2,), 0.3, False, (2,)),
+    ])
+    d = sentence_details(ans)
+    assert [(r["judge_before"], r["judge_after"]) for r in d["sentences"]] == [(False, True), (False, False)]
+    assert set(d["passages"]) == {"1", "2"} and "1,577" in d["passages"]["1"]

@@ -219,7 +219,8 @@ class Grail:
             sentences, said_unknown, repaired = v.sentences, v.said_unknown, v.repaired
             stages.append(StageTrace("verify", time.perf_counter() - t, {
                 "sentences": len(sentences), "supported": sum(s.supported for s in sentences),
-                "repaired_citations": repaired, "said_unknown": said_unknown}))
+                "repaired_citations": repaired, "said_unknown": said_unknown,
+                "best_support": [list(b) for b in v.best]}))
 
         shipped = [s for s in sentences if s.supported]
         if not shipped and not allow_weak:

@@ -64,6 +64,23 @@ def sources_of(answer: Answer) -> dict[int, dict[str, Any]]:
     return {}
 
 
+def sentence_details(answer: Answer) -> dict[str, Any]:
+    """Every draft sentence with both judgements and the verifier's view, plus the passages they point to."""
+    src = sources_of(answer)
+    verify = next((st.data for st in answer.trace.stages if st.name == "verify"), {})
+    best = verify.get("best_support") or [[c[0] if c else 0, s.support]
+                                          for s, c in ((s, s.citations) for s in answer.sentences)]
+    rows, used = [], set()
+    for s, (best_n, best_score) in zip(answer.sentences, best):
+        rows.append({"text": s.text, "draft_citations": list(s.draft_citations), "citations": list(s.citations),
+                     "supported": s.supported, "support": round(s.support, 4), "best_source": best_n,
+                     "best_support": best_score,
+                     "judge_before": any(judge(s.text, src[n]["text"]) for n in s.draft_citations if n in src),
+                     "judge_after": s.supported and any(judge(s.text, src[n]["text"]) for n in s.citations if n in src)})
+        used |= {*s.draft_citations, *s.citations, best_n}
+    return {"sentences": rows, "passages": {str(n): src[n]["text"] for n in sorted(used) if n in src}}
+
+
 @dataclass
 class AnswerAudit:
     draft_sentences: int = 0

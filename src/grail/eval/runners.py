@@ -31,7 +31,7 @@ import numpy as np
 
 from grail.eval.answers import judge_answer
 from grail.eval.datasets import BeirData, dataset_fingerprint, load_beir, load_financebench
-from grail.eval.faithfulness import AnswerAudit, audit_answer, summarize
+from grail.eval.faithfulness import AnswerAudit, audit_answer, sentence_details, summarize
 from grail.eval.metrics import mrr_at_k, ndcg_at_k, recall_at_k, top_k_unique
 from grail.eval.report import write_report
 from grail.eval.squad import evaluate, exact_match_score, f1_score, load_squad, max_over_ground_truths
@@ -352,7 +352,7 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                             "cites_evidence_page": None if ans.abstained else bool(cited & gold),
                             "draft_sentences": len(ans.sentences),
                             "supported_sentences": sum(s.supported for s in ans.sentences),
-                            "audit": audit_answer(ans, _on_pages(gold)).as_dict()})
+                            "audit": audit_answer(ans, _on_pages(gold)).as_dict(), **sentence_details(ans)})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(questions))
         retrieval = {f"evidence_recall@{k}": round(_mean(rows, f"evidence_recall@{k}"), 6) for k in ks}
@@ -451,7 +451,7 @@ def run_squad(path: str | Path, index_dir: str | Path | None = None, *, limit_ar
                 row.update({"answer": text, "abstained": ans.abstained,
                             "em": max_over_ground_truths(exact_match_score, text, q.answers),
                             "f1": max_over_ground_truths(f1_score, text, q.answers),
-                            "audit": audit_answer(ans, _holds_any(golds)).as_dict()})
+                            "audit": audit_answer(ans, _holds_any(golds)).as_dict(), **sentence_details(ans)})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(chosen))
         names = [f"recall@{k}" for k in ks] + [f"gold_paragraph@{k}" for k in ks]

@@ -102,6 +102,7 @@ class Verified:
     sentences: tuple[AnswerSentence, ...]
     said_unknown: bool  # the model itself said the documents do not answer
     repaired: int  # citations re-pointed to a better passage
+    best: tuple[tuple[int, float], ...] = ()  # per sentence: (1-based source, score) of its best support anywhere
 
 
 def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
@@ -109,6 +110,7 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
     out: list[AnswerSentence] = []
     repaired = 0
     said_unknown = False
+    bests: list[tuple[int, float]] = []
     for s, e in split_sentences(draft):
         text, cited = strip_citations(draft[s:e])
         if not text or not any(ch.isalnum() for ch in text):
@@ -120,6 +122,7 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
         scores = [support_score(text, ev) for ev in evidence]
         best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
         cited_best = max((scores[n - 1] for n in valid), default=0.0)
+        bests.append((best + 1, round(scores[best], 4)) if best >= 0 else (0, 0.0))
         if valid and cited_best >= threshold:
             keep = tuple(n for n in valid if scores[n - 1] >= threshold)
             out.append(AnswerSentence(text, keep, cited_best, True, tuple(valid)))
@@ -129,7 +132,7 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
         else:
             out.append(AnswerSentence(text, tuple(valid), max(cited_best, scores[best] if best >= 0 else 0.0), False,
                                       tuple(valid)))
-    return Verified(tuple(out), said_unknown, repaired)
+    return Verified(tuple(out), said_unknown, repaired, tuple(bests))
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:
