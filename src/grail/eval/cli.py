@@ -103,7 +103,7 @@ def _fmt(value: Any) -> str:
 
 
 def _metric_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
-    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+    columns = list(dict.fromkeys(k for r in rows.values() for k, v in r.items() if not isinstance(v, dict)))
     table = Table(title=title)
     table.add_column("", no_wrap=True)
     for c in columns:
