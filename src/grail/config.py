@@ -34,7 +34,7 @@ class Settings:
     rerank: bool = False  # reorder the top fused hits with the trained cross-encoder (grail rerank train)
     reranker: str = ""  # folder of a trained reranker ("" = <index>/reranker)
     rerank_depth: int = 20  # fused hits the reranker reads
-    rerank_weight: float = 0.5  # share of the reranker in the final score (the rest: fused score)
+    rerank_weight: float = 0.2  # share of the reranker in the final score; chosen on SciFact train dev (bench/sweep_rerank.py)
     top_k: int = 8  # hits handed to the generator
     chunk_tokens: int = 200  # target word pieces of prose per chunk
     chunk_overlap: int = 32
