@@ -232,6 +232,11 @@ def test_run_squad_tiny_file(tmp_path: Path) -> None:
     assert ret["gold_paragraph@10"] == 1.0
     ans = result["totals"]["answers"]
     assert 0.0 <= ans["exact_match"] <= ans["f1"] <= 100.0
+    faith = result["totals"]["faithfulness"]  # extracts are quoted from their sources: the judge must agree
+    assert faith["counts"]["shipped_sentences"] >= 1 and faith["faithfulness_after"] == 1.0
+    assert 0.0 <= faith["citation_accuracy_after"] <= 1.0
+    for row in result["per_query"]:
+        assert all(str(n) in row["passages"] for s in row["sentences"] for n in s["citations"])
     first = run_squad(file, tmp_path / "index", limit_articles=1, questions=1)
     assert first["dataset"]["paragraphs"] == 2 and first["index"]["removed"] == 1
     assert first["per_query"][0]["id"] == "t1" and first["dataset"]["subset"] is True
@@ -271,6 +276,10 @@ def test_run_financebench_on_two_real_filings(tmp_path: Path) -> None:
     ans = result["totals"]["answers"]
     assert 0.0 <= ans["correct_rate"] <= 1.0 and 0.0 <= ans["refusal_rate"] <= 1.0
     assert 0.0 <= ans["citation_accuracy"] <= 1.0
+    faith = result["totals"]["faithfulness"]
+    counts = faith["counts"]
+    assert counts["shipped_faithful"] <= counts["shipped_sentences"] <= counts["draft_sentences"]
+    assert counts["shipped_citations_on_gold"] <= counts["shipped_citations"]
     save_report(result, tmp_path / "fb.json")
     assert read_report(tmp_path / "fb.json")["config"]["index"]["files"] == 2
 
