@@ -44,6 +44,7 @@ def test_audit_counts_before_and_after_verification_and_citation_accuracy():
     a = audit_answer(ans, on_gold)
     assert (a.draft_sentences, a.draft_faithful) == (3, 1)
     assert (a.shipped_sentences, a.shipped_faithful, a.kept_faithful) == (2, 2, 1)
+    assert (a.draft_supported_anywhere, a.kept_supported_anywhere) == (2, 2)
     assert (a.draft_citations, a.draft_citations_on_gold) == (2, 1)
     assert (a.shipped_citations, a.shipped_citations_on_gold) == (1, 1)
     s = summarize([a, AnswerAudit()])

@@ -69,3 +69,14 @@ def test_singular_and_plural_share_a_stem():
                  ("liabilities", "liability"), ("reported", "reporting"), ("taxes", "tax")]:
         assert stem(a) == stem(b), (a, b)
     assert content_terms("capital expenditure in FY2018") == ["capital", "expenditur"]  # the year is checked apart
+
+
+def test_fragments_that_claim_nothing_are_never_supported():
+    passage = "1. The document states that revenue grew. Sources: the annual report, page 4."
+    for fragment in ("1.", "The document states:", "Sources:", "Revenue."):
+        assert support_score(fragment, passage) == 0.0, fragment
+    assert support_score("Revenue grew 4% in 2022.", "Revenue grew 4% in 2022 on higher volume.") > 0.0
+    v = verify_draft("The sources say: 1. [1] Revenue grew on higher volume [1].",
+                     _ctx("Revenue grew on higher volume."), threshold=0.5)
+    assert [(s.text, s.supported) for s in v.sentences] == [("The sources say: 1.", False),
+                                                            ("Revenue grew on higher volume.", True)]

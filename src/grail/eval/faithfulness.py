@@ -88,6 +88,8 @@ class AnswerAudit:
     shipped_sentences: int = 0
     shipped_faithful: int = 0
     kept_faithful: int = 0  # faithful before verification and still shipped after
+    draft_supported_anywhere: int = 0  # the judge finds some packed passage stating the sentence
+    kept_supported_anywhere: int = 0  # ... and the verifier shipped it
     verifier_supported: int = 0
     draft_citations: int = 0
     draft_citations_on_gold: int = 0
@@ -116,10 +118,13 @@ def audit_answer(answer: Answer, on_gold: Callable[[dict[str, Any]], bool]) -> A
         a.draft_faithful += ok_before
         draft_cited |= {n for n in s.draft_citations if n in src}
         a.verifier_supported += s.supported
+        anywhere = any(judge(s.text, v["text"]) for v in src.values())
+        a.draft_supported_anywhere += anywhere
         if s.supported and not answer.abstained:
             a.shipped_sentences += 1
             a.shipped_faithful += faithful(s.text, s.citations)
             a.kept_faithful += ok_before
+            a.kept_supported_anywhere += anywhere
             shipped_cited |= {n for n in s.citations if n in src}
     a.draft_citations = len(draft_cited)
     a.draft_citations_on_gold = sum(on_gold(src[n]) for n in draft_cited)
@@ -141,6 +146,8 @@ def summarize(audits: list[AnswerAudit]) -> dict[str, Any]:
         "faithfulness_before": share(t.draft_faithful, t.draft_sentences),
         "faithfulness_after": share(t.shipped_faithful, t.shipped_sentences),
         "kept_of_faithful": share(t.kept_faithful, t.draft_faithful),
+        # models that cite nothing have no "faithful before"; this is the recall that still means something
+        "kept_of_supported_anywhere": share(t.kept_supported_anywhere, t.draft_supported_anywhere),
         "verifier_supported_share": share(t.verifier_supported, t.draft_sentences),
         "citation_accuracy_before": share(t.draft_citations_on_gold, t.draft_citations),
         "citation_accuracy_after": share(t.shipped_citations_on_gold, t.shipped_citations),

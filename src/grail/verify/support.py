@@ -84,14 +84,22 @@ def degenerate(sentence: str) -> bool:
     return len(words) >= 10 and len(set(words)) / len(words) < 0.5
 
 
+def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
+    """Too little to check: a list marker ("1."), a lead-in ("The document states:"), one bare word."""
+    if sentence.rstrip().endswith(":"):
+        return True
+    quantities = [q for q in parse_quantities(sentence) if not q.is_date]
+    return len(set(terms)) < 2 and not (terms and quantities)
+
+
 def support_score(sentence: str, passage: str | Evidence) -> float:
     if degenerate(sentence):
         return 0.0
-    ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
     terms = content_terms(sentence)
-    if not terms and not parse_quantities(sentence):
+    if not_a_claim(sentence, terms):
         return 0.0
-    score = sum(t in ev.terms for t in terms) / len(terms) if terms else 1.0
+    ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
+    score = sum(t in ev.terms for t in terms) / len(terms)
     if not numbers_supported(sentence, ev):
         score *= NUMBER_GATE
     return score
