@@ -76,7 +76,8 @@ def sentence_details(answer: Answer) -> dict[str, Any]:
                      "supported": s.supported, "support": round(s.support, 4), "best_source": best_n,
                      "best_support": best_score,
                      "judge_before": any(judge(s.text, src[n]["text"]) for n in s.draft_citations if n in src),
-                     "judge_after": s.supported and any(judge(s.text, src[n]["text"]) for n in s.citations if n in src)})
+                     "judge_after": s.supported and any(judge(s.text, src[n]["text"]) for n in s.citations if n in src),
+                     "judge_anywhere": any(judge(s.text, v["text"]) for v in src.values())})
         used |= {*s.draft_citations, *s.citations, best_n}
     return {"sentences": rows, "passages": {str(n): src[n]["text"] for n in sorted(used) if n in src}}
 
