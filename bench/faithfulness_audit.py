@@ -11,7 +11,8 @@ Neither should be trusted without a look at real sentences, so:
    says (numbers included), else ``false``. Labels are written to a JSONL file
    that holds the model's sentences and the question ids, never the data sets'
    text (re-joined from the reports).
-3. ``score``: agreement of the judge with the labels, and the verifier's
+3. ``replay``: the verifier's decisions at other thresholds, exactly, from the reports.
+4. ``score``: agreement of the judge with the labels, and the verifier's
    precision / recall of "supported" at each threshold; ``support_threshold``
    is chosen by two-fold cross-validation (the threshold with the highest
    recall at precision >= 0.95 on one half, scored on the other).
@@ -110,6 +111,46 @@ def score(args: argparse.Namespace) -> None:
         Path(args.out).write_text(json.dumps(result, indent=2))
 
 
+def replay(args: argparse.Namespace) -> None:
+    """The verifier's decision at another ``support_threshold``, replayed exactly from a report.
+
+    A sentence ships when its best support over every packed passage
+    (``best_support``, from the verify trace) reaches the threshold; it keeps
+    its own citations when they carried it, else it cites its best passage.
+    Thresholds below the one the report ran with cannot be replayed (sentences
+    dropped then were never kept with their citations).
+    """
+    out = {}
+    for path in args.report:
+        rep = json.loads(Path(path).read_text())
+        ran = rep["config"]["settings"]["support_threshold"]
+        rows = []
+        for t in sorted({ran, *args.threshold}):
+            if t < ran:
+                continue
+            draft = shipped = faithful = anywhere = kept = 0
+            for row in rep["per_query"]:
+                passages = row.get("passages", {})
+                for s in row.get("sentences", []):
+                    draft += 1
+                    anywhere += s["judge_anywhere"]
+                    if s["best_support"] < t:
+                        continue
+                    shipped += 1
+                    kept += s["judge_anywhere"]
+                    own = s["supported"] and s["citations"] and set(s["citations"]) <= set(s["draft_citations"]) \
+                        and s["support"] >= t
+                    cites = s["citations"] if own else [s["best_source"]]
+                    faithful += any(judge(s["text"], passages[str(n)]) for n in cites if str(n) in passages)
+            rows.append({"threshold": t, "draft_sentences": draft, "shipped": shipped,
+                         "faithfulness_after": round(faithful / shipped, 4) if shipped else None,
+                         "kept_of_supported_anywhere": round(kept / anywhere, 4) if anywhere else None})
+        out[Path(path).name] = rows
+    print(json.dumps(out, indent=2))
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -123,8 +164,12 @@ def main() -> None:
     c.add_argument("--report", action="append", required=True)
     c.add_argument("--precision", type=float, default=0.95)
     c.add_argument("--out")
+    r = sub.add_parser("replay")
+    r.add_argument("--report", action="append", required=True)
+    r.add_argument("--threshold", type=float, action="append", default=[])
+    r.add_argument("--out")
     args = ap.parse_args()
-    sample(args) if args.cmd == "sample" else score(args)
+    {"sample": sample, "score": score, "replay": replay}[args.cmd](args)
 
 
 if __name__ == "__main__":
