@@ -68,8 +68,9 @@ def sentence_details(answer: Answer) -> dict[str, Any]:
     """Every draft sentence with both judgements and the verifier's view, plus the passages they point to."""
     src = sources_of(answer)
     verify = next((st.data for st in answer.trace.stages if st.name == "verify"), {})
-    best = verify.get("best_support") or [[c[0] if c else 0, s.support]
-                                          for s, c in ((s, s.citations) for s in answer.sentences)]
+    # extractive answers have no verify stage: each quote's best source is the one it cites
+    best = verify.get("best_support") or [[s.citations[0] if s.citations else 0, s.support]
+                                          for s in answer.sentences]
     rows, used = [], set()
     for s, (best_n, best_score) in zip(answer.sentences, best):
         rows.append({"text": s.text, "draft_citations": list(s.draft_citations), "citations": list(s.citations),
