@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from grail.rerank import PairEncoder
-from grail.store.sqlite import CHUNK_COLUMNS, SQLiteStore, _row_chunk, fts_query
+from grail.store.sqlite import SQLiteStore, fts_query
 from grail.text_units import content_terms, split_sentences
 
 _NOISY_HEADING = re.compile(r"^(part\s+[ivx]+|item\s+\d+[a-z]?\.?|table of contents|index|contents)$", re.I)
@@ -79,24 +79,18 @@ def mine_groups(store: SQLiteStore, n: int, negatives: int, seed: int,
                 progress: Callable[[int], None] | None = None) -> list[Group]:
     """Inverse-cloze and heading groups from the chunks of ``store``, with BM25 hard negatives."""
     rng = random.Random(seed)
-    conn = store._conn()
-    keys = conn.execute("SELECT id, doc_id FROM chunks WHERE n_tokens >= 40").fetchall()
+    keys = store.chunk_keys(min_tokens=40)
     if len(keys) < negatives + 2:
         raise ValueError(f"the index holds {len(keys)} passages of 40+ word pieces; too few to mine training pairs")
-    by_doc: dict[str, list[int]] = {}
-    for rowid, doc in keys:
-        by_doc.setdefault(doc, []).append(rowid)
-
-    def fetch(rowids: Sequence[int]) -> list[Any]:
-        marks = ",".join("?" * len(rowids))
-        rows = conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.id IN ({marks})", list(rowids)).fetchall()
-        return [_row_chunk(r) for r in rows]
+    by_doc: dict[str, list[str]] = {}
+    for chunk_id, doc in keys:
+        by_doc.setdefault(doc, []).append(chunk_id)
 
     groups: list[Group] = []
     attempts = 0
     while len(groups) < n and attempts < n * 6:
         attempts += 1
-        (chunk,) = fetch([rng.choice(keys)[0]])
+        (chunk,) = store.get_chunks([rng.choice(keys)[0]])
         kind = "heading" if rng.random() < 0.3 else "cloze"
         remove: list[str] = []
         if kind == "heading":
@@ -125,14 +119,9 @@ def mine_groups(store: SQLiteStore, n: int, negatives: int, seed: int,
         if len(pos.split()) < 15:
             continue
         near = {(chunk.doc_id, chunk.seq + d) for d in range(-2, 3)}  # itself and its neighbours
-        match = fts_query(query)
-        hard = []
-        if match:
-            rows = conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-                                " WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT 30", [match]).fetchall()
-            hard = [_row_chunk(r) for r in rows]
-        same_doc = fetch(rng.sample(by_doc[chunk.doc_id], min(len(by_doc[chunk.doc_id]), 8)))
-        anywhere = fetch([k for k, _ in rng.sample(keys, min(len(keys), 8))])
+        hard = [c for c, _ in store.keyword_search(query, 30)]
+        same_doc = store.get_chunks(rng.sample(by_doc[chunk.doc_id], min(len(by_doc[chunk.doc_id]), 8)))
+        anywhere = store.get_chunks([k for k, _ in rng.sample(keys, min(len(keys), 8))])
         negs: list[str] = []
         seen: set[str] = {pos}
         for source, cap in ((hard, negatives - 2), (same_doc, negatives - 1), (anywhere, negatives)):

@@ -233,6 +233,11 @@ class SQLiteStore:
         by_id = {r[1]: _row_chunk(r) for r in rows}
         return [by_id[c] for c in chunk_ids if c in by_id]
 
+    def chunk_keys(self, min_tokens: int = 0) -> list[tuple[str, str]]:
+        """(chunk_id, doc_id) of every chunk with at least ``min_tokens`` word pieces."""
+        return [(r[0], r[1]) for r in self._conn().execute(
+            "SELECT chunk_id, doc_id FROM chunks WHERE n_tokens >= ? ORDER BY id", (min_tokens,))]
+
     def neighbours(self, chunk: Chunk, before: int = 1, after: int = 1) -> list[Chunk]:
         rows = self._conn().execute(
             f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.seq BETWEEN ? AND ?"
