@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from grail.embed import Embedder
 from grail.records import Context
 from grail.text_units import content_terms, split_sentences
+from grail.verify.support import not_a_claim
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
         text = hit.chunk.text
         for s, e in split_sentences(text):
             sent = text[s:e]
-            if len(sent) < 3:
+            # a heading or a lead-in ("... all 63 questions:") names a topic; it does not answer
+            if len(sent) < 3 or sent.lstrip().startswith("#") or not_a_claim(sent, content_terms(sent)):
                 continue
             cands.append((n, sent, _terms(sent)))
     if not cands:
