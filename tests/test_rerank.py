@@ -102,3 +102,12 @@ def test_train_command_writes_a_usable_reranker(docs_index, tmp_path):
     assert meta["steps"] == 2 and meta["layers"] == 2 and sum(meta["groups"].values()) == 24
     scores = Reranker(out).score("what does grail index", ["grail indexes PDF and HTML files.", "unrelated text"])
     assert scores.shape == (2,) and np.isfinite(scores).all()
+
+
+def test_train_command_on_a_too_small_index_says_why(tmp_path, embedder):
+    g = Grail(tmp_path / "tiny", embedder=embedder)
+    (tmp_path / "one.md").write_text("# One\n\nA single short note about pumps and valves in the plant room.\n")
+    assert g.index(tmp_path / "one.md").ok
+    r = subprocess.run([sys.executable, "-m", "grail.cli", "rerank", "train", "--index", str(tmp_path / "tiny"),
+                        "--quiet"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "too few to mine" in " ".join(r.stderr.split())

@@ -52,18 +52,22 @@ def train_cmd(
                TimeRemainingColumn(), TextColumn("{task.description}")]
     space = _space(settings.embedder)
     all_groups = []
-    with Progress(*columns, console=err, disable=hidden) as bar:
-        for f in folders:
-            task = bar.add_task("", total=groups, what=f"mining {Path(f).name}")
-            store = SQLiteStore(f, embedder_name=space, dim=DIM)
-            all_groups += mine_groups(store, groups, negatives, seed,
-                                      progress=lambda n, t=task: bar.update(t, completed=n))  # type: ignore[misc]
-        if scifact:
-            all_groups += scifact_groups(scifact, negatives, seed)
-        task = bar.add_task("", total=max_steps, what="training")
-        meta = train(all_groups, out or reranker_dir(settings.index), cfg,
-                     progress=lambda s, total, loss: bar.update(task, completed=s, total=total,
-                                                                description=f"loss {loss:.3f}"))
+    try:
+        with Progress(*columns, console=err, disable=hidden) as bar:
+            for f in folders:
+                task = bar.add_task("", total=groups, what=f"mining {Path(f).name}")
+                store = SQLiteStore(f, embedder_name=space, dim=DIM)
+                all_groups += mine_groups(store, groups, negatives, seed,
+                                          progress=lambda n, t=task: bar.update(t, completed=n))  # type: ignore[misc]
+            if scifact:
+                all_groups += scifact_groups(scifact, negatives, seed)
+            task = bar.add_task("", total=max_steps, what="training")
+            meta = train(all_groups, out or reranker_dir(settings.index), cfg,
+                         progress=lambda s, total, loss: bar.update(task, completed=s, total=total,
+                                                                    description=f"loss {loss:.3f}"))
+    except (RuntimeError, ValueError, FileNotFoundError) as exc:  # no torch, too small an index, bad --scifact
+        err.print(f"[red]cannot train the reranker:[/red] {escape(str(exc))}")
+        raise typer.Exit(2)
     err.print(json.dumps({k: meta[k] for k in ("groups", "steps", "seconds", "loss_first50", "loss_last50",
                                               "holdout_top1_before", "holdout_top1_after")}))
     err.print(f"reranker written to {escape(str(out or reranker_dir(settings.index)))}; "
