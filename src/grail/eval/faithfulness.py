@@ -102,31 +102,28 @@ class AnswerAudit:
         return dict(self.__dict__)
 
 
-def audit_answer(answer: Answer, on_gold: Callable[[dict[str, Any]], bool]) -> AnswerAudit:
-    """Judge every sentence of ``answer``; ``on_gold(source)`` says whether a cited source holds the gold evidence."""
+def audit_answer(answer: Answer, on_gold: Callable[[dict[str, Any]], bool],
+                 details: dict[str, Any] | None = None) -> AnswerAudit:
+    """Count the judgements of ``sentence_details`` (pass it in when already computed: judging is the costly part);
+    ``on_gold(source)`` says whether a cited source holds the gold evidence."""
     a = AnswerAudit()
     if answer.abstained and not answer.sentences:
         return a
+    rows = (details or sentence_details(answer))["sentences"]
     src = sources_of(answer)
-
-    def faithful(text: str, cites: tuple[int, ...]) -> bool:
-        return any(judge(text, src[n]["text"]) for n in cites if n in src)
-
     draft_cited: set[int] = set()
     shipped_cited: set[int] = set()
-    for s in answer.sentences:
-        ok_before = faithful(s.text, s.draft_citations)
+    for s, row in zip(answer.sentences, rows):
         a.draft_sentences += 1
-        a.draft_faithful += ok_before
-        draft_cited |= {n for n in s.draft_citations if n in src}
+        a.draft_faithful += row["judge_before"]
+        a.draft_supported_anywhere += row["judge_anywhere"]
         a.verifier_supported += s.supported
-        anywhere = any(judge(s.text, v["text"]) for v in src.values())
-        a.draft_supported_anywhere += anywhere
+        draft_cited |= {n for n in s.draft_citations if n in src}
         if s.supported and not answer.abstained:
             a.shipped_sentences += 1
-            a.shipped_faithful += faithful(s.text, s.citations)
-            a.kept_faithful += ok_before
-            a.kept_supported_anywhere += anywhere
+            a.shipped_faithful += row["judge_after"]
+            a.kept_faithful += row["judge_before"]
+            a.kept_supported_anywhere += row["judge_anywhere"]
             shipped_cited |= {n for n in s.citations if n in src}
     a.draft_citations = len(draft_cited)
     a.draft_citations_on_gold = sum(on_gold(src[n]) for n in draft_cited)

@@ -343,6 +343,7 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                 t = time.perf_counter()
                 ans = g.ask(q.question, llm=answers)
                 answer_s.append(time.perf_counter() - t)
+                details = sentence_details(ans)
                 text = _answer_text(ans.text)
                 judged = judge_answer(text, q.answer) if not ans.abstained else None
                 cited = {(Path(c.path).stem, c.page) for c in ans.citations}
@@ -352,7 +353,7 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                             "cites_evidence_page": None if ans.abstained else bool(cited & gold),
                             "draft_sentences": len(ans.sentences),
                             "supported_sentences": sum(s.supported for s in ans.sentences),
-                            "audit": audit_answer(ans, _on_pages(gold)).as_dict(), **sentence_details(ans)})
+                            "audit": audit_answer(ans, _on_pages(gold), details).as_dict(), **details})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(questions))
         retrieval = {f"evidence_recall@{k}": round(_mean(rows, f"evidence_recall@{k}"), 6) for k in ks}
@@ -446,12 +447,13 @@ def run_squad(path: str | Path, index_dir: str | Path | None = None, *, limit_ar
                 row[f"gold_paragraph@{k}"] = 1.0 if para_rank is not None and para_rank <= k else 0.0
             if answers != "none":
                 ans = g.ask(q.question, llm=answers)
+                details = sentence_details(ans)
                 text = "" if ans.abstained else _answer_text(ans.text)
                 predictions[q.qid] = text
                 row.update({"answer": text, "abstained": ans.abstained,
                             "em": max_over_ground_truths(exact_match_score, text, q.answers),
                             "f1": max_over_ground_truths(f1_score, text, q.answers),
-                            "audit": audit_answer(ans, _holds_any(golds)).as_dict(), **sentence_details(ans)})
+                            "audit": audit_answer(ans, _holds_any(golds), details).as_dict(), **details})
             rows.append(row)
             _tick(progress, "answering" if answers != "none" else "querying", i + 1, len(chosen))
         names = [f"recall@{k}" for k in ks] + [f"gold_paragraph@{k}" for k in ks]
