@@ -270,8 +270,11 @@ def test_run_financebench_on_two_real_filings(tmp_path: Path) -> None:
     ret = result["totals"]["retrieval"]
     assert 0.0 <= ret["evidence_recall@1"] <= ret["evidence_recall@5"] <= ret["evidence_recall@10"] <= 1.0
     assert 0.0 <= ret["mrr@10"] <= ret["evidence_recall@10"]
+    for k in (1, 5, 10):  # a page ranks no lower than its best chunk
+        assert ret["evidence_recall@" + str(k)] <= ret["page_recall@" + str(k)]
     for row in result["per_query"]:
         assert row["evidence_rank"] is None or row["doc_rank"] <= row["evidence_rank"]
+        assert row["evidence_rank"] is None or row["page_rank"] <= row["evidence_rank"]
         assert isinstance(row["correct"], bool) and row["judge"]
     ans = result["totals"]["answers"]
     assert 0.0 <= ans["correct_rate"] <= 1.0 and 0.0 <= ans["refusal_rate"] <= 1.0

@@ -43,6 +43,8 @@ async def exercise(client: Client, index_dir) -> None:
     assert not found.is_error
     results = found.structured_content["results"]
     assert len(results) == 3 and results[0]["path"].endswith("notes_01.md")
+    paged = (await client.call_tool("search_documents", {"query": "glaciers sediment", "k": 3, "per_page": True}))
+    assert len({(r["path"], r["page"]) for r in paged.structured_content["results"]}) == 3
 
     answered = (await client.call_tool("ask", {"question": QUESTION})).structured_content
     assert not answered["abstained"] and "120 units" in answered["answer"] and answered["citations"]

@@ -99,6 +99,17 @@ def test_search_returns_ranked_hits(served):
     assert hits[0]["score"] >= hits[-1]["score"]
 
 
+def test_search_per_page_returns_distinct_pages(served):
+    _, client, _ = served
+    r = client.post("/v1/search", json={"query": "glaciers survey sediment", "k": 3, "per_page": True})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    pages = {(h["chunk"]["doc_id"], h["chunk"]["page"]) for h in hits}
+    n_pages = sum(d["n_pages"] for d in client.get("/v1/documents").json()["documents"])
+    assert len(hits) == len(pages) == min(3, n_pages) >= 2
+    assert [h["ranks"]["chunk"] for h in hits] == sorted(h["ranks"]["chunk"] for h in hits)
+
+
 def test_search_filters_reach_the_store_by_name(served):
     _, client, _ = served
     q = {"query": "glaciers survey sediment", "k": 3}

@@ -155,13 +155,15 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: str |
 def search(query: str = typer.Argument(...), index: str | None = IndexOpt, config: str | None = ConfigOpt,
            k: int = typer.Option(5, "-k"), mode: str | None = typer.Option(None, "--mode", help="hybrid | dense | bm25"),
            path_glob: str | None = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
+           pages: bool = typer.Option(False, "--pages", help="Rank pages: k distinct pages, each by its best passage."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """The passages that match a query, ranked, with their scores."""
     from grail.store import Filters
 
     g = _grail(index, config)
     try:
-        hits = g.search(query, k, mode=mode, filters=Filters(path_glob=path_glob) if path_glob else None)
+        hits = g.search(query, k, mode=mode, filters=Filters(path_glob=path_glob) if path_glob else None,
+                        per_page=pages)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2)
@@ -170,7 +172,8 @@ def search(query: str = typer.Argument(...), index: str | None = IndexOpt, confi
         return
     for i, h in enumerate(hits, 1):
         scores = "  ".join(f"{k}={v:.4f}" for k, v in h.scores.items())
-        console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]")
+        more = f"  [dim]({h.ranks['page_chunks']} matching passages on this page)[/dim]" if pages else ""
+        console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]{more}")
         if h.chunk.heading_path:
             console.print(f"   [dim]{escape(' > '.join(h.chunk.heading_path))}[/dim]")
         text = " ".join(h.chunk.text.split())

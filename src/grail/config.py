@@ -26,7 +26,7 @@ class Settings:
     fusion: str = "convex"  # convex | rrf (convex measured better on SciFact, docs/benchmarks.md)
     rrf_k: int = 60
     convex_dense_weight: float = 0.4  # chosen on the SciFact TRAIN split (sweep), reported on test
-    candidates: int = 50  # hits taken from each retriever before fusion
+    candidates: int = 200  # hits taken from each retriever before fusion (SciFact train: more is better; docs/benchmarks.md)
     prf: str = "none"  # pseudo-relevance feedback: none | dense (Rocchio) | bm25 (RM3-style terms) | both
     prf_docs: int = 3  # feedback passages
     prf_beta: float = 0.5  # Rocchio weight of the feedback centroid

@@ -137,13 +137,15 @@ class Grail:
             return self._retriever
 
     def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
-               understand: bool | None = None) -> list[Hit]:
-        hits, _ = self.retriever.search(query, k, mode=mode, filters=filters, understand=understand)
+               understand: bool | None = None, per_page: bool = False) -> list[Hit]:
+        """The k best passages; with ``per_page``, the k best pages (each shown by its best passage)."""
+        hits, _ = self.retriever.search(query, k, mode=mode, filters=filters, understand=understand,
+                                        per_page=per_page)
         return hits
 
     def search_traced(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
-                      understand: bool | None = None) -> tuple[list[Hit], dict[str, Any]]:
-        return self.retriever.search(query, k, mode=mode, filters=filters, understand=understand)
+                      understand: bool | None = None, per_page: bool = False) -> tuple[list[Hit], dict[str, Any]]:
+        return self.retriever.search(query, k, mode=mode, filters=filters, understand=understand, per_page=per_page)
 
     # -- answering -------------------------------------------------------------
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,

@@ -58,15 +58,16 @@ def build_server(grail: Grail) -> GrailMCP:
     server = GrailMCP(grail)
 
     @server.tool()
-    def search_documents(query: str, k: int = 5) -> dict[str, Any]:
+    def search_documents(query: str, k: int = 5, per_page: bool = False) -> dict[str, Any]:
         """Find the passages of the indexed documents that best match a query (hybrid dense + keyword search).
 
         Returns up to k passages, best first, each with doc_id, path, page, character span and text.
+        With per_page true, the k results are k distinct pages, each shown by its best passage.
         """
         if not 1 <= k <= MAX_K:
             raise ToolError(f"k must be from 1 to {MAX_K}, got {k}")
         try:
-            hits = grail.search(query, k)
+            hits = grail.search(query, k, per_page=per_page)
         except ValueError as exc:
             raise ToolError(str(exc)) from exc
         return {"query": query, "results": [_hit(i, h) for i, h in enumerate(hits, 1)]}

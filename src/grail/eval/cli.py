@@ -92,7 +92,8 @@ def _finish(result: dict[str, Any], table: Table, out: str | None, as_json: bool
         err.print(f"[yellow]not indexed[/yellow] {escape(str(path))}: {escape(str(reason))}")
 
 
-_LABELS = {"ndcg@10": "nDCG@10", "recall@10": "R@10", "recall@100": "R@100", "mrr@10": "MRR@10",
+_LABELS = {"ndcg@10": "nDCG@10", "recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "recall@20": "R@20",
+           "recall@100": "R@100", "mrr@10": "MRR@10", "mrr@20": "MRR@20",
            "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "docs_per_query": "docs/q"}
 
 
@@ -162,7 +163,15 @@ def financebench(path: str = typer.Argument(..., help="FinanceBench folder: ques
     """Evidence-page recall over one shared index of every filing; with --answers, answer correctness."""
     result = _run(runners.run_financebench, quiet, folder=path, index_dir=index, ks=_ints(ks, "--ks"),
                   answers=answers, limit=limit, mode=mode)
-    rows = {k: v for k, v in result["totals"].items() if isinstance(v, dict)}
+    rows = {k: v for k, v in result["totals"].items() if isinstance(v, dict) and k != "retrieval"}
+    ret = result["totals"]["retrieval"]
+    # two rows on the same columns: distinct pages (the headline) and the raw chunk ranking
+    pages = {key.removeprefix("pages_").removeprefix("page_"): v for key, v in ret.items()
+             if key.startswith(("page_", "pages_"))}
+    chunks = {key.removeprefix("evidence_"): v for key, v in ret.items()
+              if not key.startswith(("page_", "pages_", "doc_"))}
+    rows = {"pages (evidence page)": pages, "chunks (evidence page)": chunks,
+            "filing in top 10 chunks": {"recall@10": ret["doc_recall@10"]}, **rows}
     _finish(result, _metric_table(f"FinanceBench: {result['totals']['questions']} questions", rows), out, as_json)
 
 

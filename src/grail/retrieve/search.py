@@ -46,6 +46,22 @@ def expansion_terms(query: str, feedback: list[str], pool: list[str], n: int) ->
     return [w for w, _ in sorted(score.items(), key=lambda kv: -kv[1])[:n]]
 
 
+def best_per_page(hits: list[Hit]) -> list[Hit]:
+    """One hit per (document, page), the page's best chunk, in the order of the chunk ranking.
+
+    Each kept hit records ``ranks["chunk"]`` (its rank among chunks) and
+    ``ranks["page_chunks"]`` (how many chunks of its page were in the ranking).
+    """
+    first: dict[tuple[str, int], int] = {}
+    count: Counter[tuple[str, int]] = Counter()
+    for i, h in enumerate(hits):
+        key = (h.chunk.doc_id, h.chunk.page)
+        count[key] += 1
+        first.setdefault(key, i)
+    return [dataclasses.replace(hits[i], ranks={**hits[i].ranks, "chunk": i + 1, "page_chunks": count[key]})
+            for key, i in first.items()]
+
+
 class Retriever:
     def __init__(self, store: SQLiteStore, embedder: Embedder, settings: Settings) -> None:
         self.store = store
@@ -64,8 +80,13 @@ class Retriever:
         return self._vocab
 
     def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
-               fusion: str | None = None, understand: bool | None = None) -> tuple[list[Hit], dict[str, Any]]:
-        """Hits for ``query``; without explicit filters, recognised entities narrow the search first."""
+               fusion: str | None = None, understand: bool | None = None,
+               per_page: bool = False) -> tuple[list[Hit], dict[str, Any]]:
+        """Hits for ``query``; without explicit filters, recognised entities narrow the search first.
+
+        ``per_page``: rank pages instead of chunks - each page is represented by its best
+        chunk (max-pooling, as documents are for BEIR), so the k hits are k distinct pages.
+        """
         mode = mode or self.settings.retrieval
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -85,15 +106,15 @@ class Retriever:
                 if not allowed:
                     continue
                 narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
-                hits, trace = self._search(query, vec, k, mode, narrowed, fusion)
+                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page)
                 if hits and len(hits) >= min(k, 3, self.store.count_chunks(allowed)):
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace
-            hits, trace = self._search(query, vec, k, mode, filters, fusion)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page)
             trace["understanding"] = {**u.as_trace(), "applied": None}
         else:
-            hits, trace = self._search(query, vec, k, mode, filters, fusion)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page)
         trace["embed_s"] = embed_s
         return hits, trace
 
@@ -152,25 +173,27 @@ class Retriever:
         return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
-                fusion: str | None) -> tuple[list[Hit], dict[str, Any]]:
+                fusion: str | None, per_page: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         n = max(k, self.settings.candidates)
+        # a single retriever returns k, unless pages are wanted: several chunks may share a page
+        depth_each = n if mode == "hybrid" or per_page else k
         trace: dict[str, Any] = {"mode": mode}
         lists: dict[str, list[tuple[Chunk, float]]] = {}
         with self.store.snapshot():
             if mode in ("hybrid", "dense"):
                 t = time.perf_counter()
-                lists["dense"] = self.store.dense_search(vec, n if mode == "hybrid" else k, filters)
+                lists["dense"] = self.store.dense_search(vec, depth_each, filters)
                 trace["dense_s"] = time.perf_counter() - t
             if mode in ("hybrid", "bm25"):
                 t = time.perf_counter()
-                lists["bm25"] = self.store.keyword_search(query, n if mode == "hybrid" else k, filters)
+                lists["bm25"] = self.store.keyword_search(query, depth_each, filters)
                 trace["bm25_s"] = time.perf_counter() - t
             if self.settings.prf in ("dense", "both") and "dense" in lists:
                 t = time.perf_counter()
                 first = self._fuse(lists, mode, fusion)[: self.settings.prf_docs]
                 lists["dense"] = self.store.dense_search(self._rocchio(vec, [str(c) for c, _ in first]),
-                                                         n if mode == "hybrid" else k, filters)
+                                                         depth_each, filters)
                 trace["prf_dense_s"] = time.perf_counter() - t
             if self.settings.prf in ("bm25", "both") and "bm25" in lists:
                 t = time.perf_counter()
@@ -180,7 +203,7 @@ class Retriever:
                                         [c.index_text for c in pool.values()], self.settings.prf_terms)
                 if terms:
                     lists["bm25"] = self.store.keyword_search(query + " " + " ".join(terms),
-                                                              n if mode == "hybrid" else k, filters)
+                                                              depth_each, filters)
                 trace["prf_terms"] = terms
                 trace["prf_bm25_s"] = time.perf_counter() - t
             labels = self.store.doc_labels({c.doc_id for ranked in lists.values() for c, _ in ranked})
@@ -204,6 +227,8 @@ class Retriever:
 
         hits: list[Hit] = []
         depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
+        if per_page:
+            depth = len(fused)  # collapsing needs the whole fused list to fill k distinct pages
         for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
             sc = dict(scores[str(cid)])
@@ -218,4 +243,9 @@ class Retriever:
                                "score": round(h.score, 4), "path": h.path} for h in hits[:k]]
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
+        if per_page:
+            hits = best_per_page(hits)
+            trace["per_page"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,
+                                  "chunk_rank": h.ranks["chunk"], "page_chunks": h.ranks["page_chunks"],
+                                  "path": h.path} for r, h in enumerate(hits[:k], 1)]
         return hits[:k], trace

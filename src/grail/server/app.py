@@ -110,6 +110,7 @@ class SearchIn(BaseModel):
     k: int = Field(10, ge=1, le=100)
     mode: str | None = Field(None, pattern="^(hybrid|dense|bm25)$")
     filters: FiltersIn | None = None
+    per_page: bool = Field(False, description="Rank pages: k distinct pages, each by its best passage.")
     _blank = field_validator("query")(_not_blank)
 
 
@@ -226,7 +227,8 @@ def create_app(collections: Collections, *, keys: KeyCheck | None = None, max_up
     def search(body: SearchIn, col: tuple[str, Grail] = Depends(collection)) -> dict[str, Any]:
         name, g = col
         try:
-            hits = g.search(body.query, body.k, mode=body.mode, filters=body.filters.to_filters() if body.filters else None)
+            hits = g.search(body.query, body.k, mode=body.mode,
+                            filters=body.filters.to_filters() if body.filters else None, per_page=body.per_page)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from exc
         return {"collection": name, "query": body.query, "hits": to_dict(hits)}
