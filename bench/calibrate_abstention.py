@@ -40,9 +40,11 @@ def measure(g: Grail, folder: Path) -> list[dict]:
             t = time.perf_counter()
             hits, _ = g.search_traced(q.question, 10, filters=filters)
             vocab = g.retriever.vocabulary(filters)
-            ev = evidence_strength(q.question, hits, g.store, filters, known=lambda n, v=vocab: bool(v.companies_in(n)))
+            ev = evidence_strength(q.question, hits, g.store, filters, known=lambda n, v=vocab: bool(v.companies_in(n)),
+                                   uncovered_years=vocab.uncovered_years(q.question))
             row[label] = {"strength": ev.strength, "coverage": ev.coverage, "years_missing": list(ev.years_missing),
-                          "names_missing": list(ev.names_missing), "seconds": time.perf_counter() - t}
+                          "names_missing": list(ev.names_missing), "periods_missing": list(ev.periods_missing),
+                          "seconds": time.perf_counter() - t}
             if label == "answerable":
                 gold_pages = set(zip(q.evidence_doc_names, q.evidence_pages))
                 row["evidence_in_top10"] = any((Path(h.path).stem, h.chunk.page) in gold_pages for h in hits)

@@ -90,3 +90,25 @@ def test_refresh_metadata_rereads_the_cover_page_without_reembedding(filings):
     meta = next(d for d in filings.documents() if d.doc_id == doc.doc_id).metadata
     assert meta["company"] == "Orion Widgets Corporation" and meta["ticker"] == "ORWG"
     assert filings.status()["chunks"] == chunks_before
+
+
+@pytest.mark.parametrize("question,uncovered", [
+    ("What were Orion's inventories in FY2022?", ()),
+    ("What were Orion's inventories in FY2019?", ()),  # the FY2021 10-K reports 2019 as a comparative year
+    ("What were Orion's inventories in FY2018?", (2018,)),
+    ("What were Orion's inventories in FY2018 and FY2021?", (2018,)),
+    ("What were Vega Foods inventories in 2024?", (2024,)),
+    ("What were inventories in 2018?", ()),  # no company named: nothing to check against
+    ("What were Orion's inventories?", ()),  # no year asked
+])
+def test_uncovered_years_come_from_the_named_company_filings(filings, question, uncovered):
+    assert filings.retriever.vocabulary().uncovered_years(question) == uncovered
+
+
+def test_abstention_names_the_period_no_filing_reports(filings):
+    ans = filings.ask("What were Orion Widgets inventories at year end in FY2015?")
+    assert ans.abstained and "reports 2015" in ans.abstain_reason
+    evidence = next(s for s in ans.trace.stages if s.name == "evidence")
+    assert evidence.data["periods_missing"] == [2015]
+    ok = filings.ask("What were Orion Widgets inventories at year end in FY2022?")
+    assert not ok.abstained  # FY2022 is reported: no period penalty

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from grail.records import Chunk, Context, Hit
 from grail.verify.support import Evidence, numbers_supported, support_score, verify_draft
 
@@ -80,3 +82,19 @@ def test_fragments_that_claim_nothing_are_never_supported():
                      _ctx("Revenue grew on higher volume."), threshold=0.5)
     assert [(s.text, s.supported) for s in v.sentences] == [("The sources say: 1.", False),
                                                             ("Revenue grew on higher volume.", True)]
+
+
+@pytest.mark.parametrize("question,focus", [
+    ("What is the FY2018 capital expenditure amount (in USD millions) for 3M? Give a response to the question "
+     "by relying on the details shown in the cash flow statement.",
+     "What is the FY2018 capital expenditure amount (in USD millions) for 3M?"),
+    ("Assume that you are an analyst. Answer the following question using the balance sheet: what is the "
+     "year end FY2018 net PP&E for 3M?", " what is the year end FY2018 net PP&E for 3M?"),
+    ("What is Amazon's FY2017 DPO? DPO is defined as: 365 * (average accounts payable) / COGS.",
+     "What is Amazon's FY2017 DPO?"),
+    ("Summarise the liquidity section.", "Summarise the liquidity section."),  # no '?': all of it
+])
+def test_question_focus_is_the_sentence_that_asks(question, focus):
+    from grail.verify.evidence import question_focus
+
+    assert question_focus(question) == focus

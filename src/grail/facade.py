@@ -161,16 +161,21 @@ class Grail:
 
         t = time.perf_counter()
         vocab = self.retriever.vocabulary(filters)
-        ev = evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)))
+        ev = evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
+                               uncovered_years=vocab.uncovered_years(question))
         stages.append(StageTrace("evidence", time.perf_counter() - t, {
             "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
-            "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing)}))
+            "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing),
+            "periods_missing": list(ev.periods_missing)}))
         if ev.strength < self.settings.min_evidence and not allow_weak:
             why = f"evidence strength {ev.strength:.2f} is below min_evidence {self.settings.min_evidence}"
             if ev.names_missing:
                 why += f"; the documents never mention {', '.join(ev.names_missing)}"
             if ev.years_missing:
                 why += f"; the best passages do not mention {', '.join(map(str, ev.years_missing))}"
+            if ev.periods_missing:
+                why += (f"; no indexed document of the company asked about reports "
+                        f"{', '.join(map(str, ev.periods_missing))}")
             return self._abstain(question, spec, hits, why, stages)
 
         t = time.perf_counter()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -74,7 +74,7 @@ def _run(fn: Callable[..., dict[str, Any]], quiet: bool, **kwargs: Any) -> dict[
             raise typer.Exit(2) from None
 
 
-def _finish(result: dict[str, Any], table: Table, out: str | None, as_json: bool) -> None:
+def _finish(result: dict[str, Any], table: RenderableType, out: str | None, as_json: bool) -> None:
     if out:
         runners.save_report(result, out)
     if as_json:
@@ -112,6 +112,20 @@ def _metric_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     for name, r in rows.items():
         table.add_row(escape(name), *(_fmt(r.get(c, "")) for c in columns))
     return table
+
+
+def _with_answers(table: Table, totals: dict[str, Any], skip: tuple[str, ...]) -> RenderableType:
+    """The metric table, then the answer groups (answers, faithfulness, ...) as one metric per line."""
+    groups = {k: v for k, v in totals.items() if isinstance(v, dict) and k not in skip}
+    if not groups:
+        return table
+    t = Table("", "metric", "value", title="answers")
+    for name, values in groups.items():
+        flat = {**{k: v for k, v in values.items() if not isinstance(v, dict)},
+                **{f"{k}.{kk}": vv for k, v in values.items() if isinstance(v, dict) for kk, vv in v.items()}}
+        for i, (metric, value) in enumerate(flat.items()):
+            t.add_row(escape(name) if i == 0 else "", escape(metric), _fmt(value))
+    return Group(table, t)
 
 
 @eval_app.command()
@@ -163,7 +177,6 @@ def financebench(path: str = typer.Argument(..., help="FinanceBench folder: ques
     """Evidence-page recall over one shared index of every filing; with --answers, answer correctness."""
     result = _run(runners.run_financebench, quiet, folder=path, index_dir=index, ks=_ints(ks, "--ks"),
                   answers=answers, limit=limit, mode=mode)
-    rows = {k: v for k, v in result["totals"].items() if isinstance(v, dict) and k != "retrieval"}
     ret = result["totals"]["retrieval"]
     # two rows on the same columns: distinct pages (the headline) and the raw chunk ranking
     pages = {key.removeprefix("pages_").removeprefix("page_"): v for key, v in ret.items()
@@ -171,8 +184,9 @@ def financebench(path: str = typer.Argument(..., help="FinanceBench folder: ques
     chunks = {key.removeprefix("evidence_"): v for key, v in ret.items()
               if not key.startswith(("page_", "pages_", "doc_"))}
     rows = {"pages (evidence page)": pages, "chunks (evidence page)": chunks,
-            "filing in top 10 chunks": {"recall@10": ret["doc_recall@10"]}, **rows}
-    _finish(result, _metric_table(f"FinanceBench: {result['totals']['questions']} questions", rows), out, as_json)
+            "filing in top 10 chunks": {"recall@10": ret["doc_recall@10"]}}
+    table = _metric_table(f"FinanceBench: {result['totals']['questions']} questions", rows)
+    _finish(result, _with_answers(table, result["totals"], ("retrieval",)), out, as_json)
 
 
 @eval_app.command()
@@ -186,8 +200,9 @@ def squad(path: str = typer.Argument(..., help="SQuAD v1.1 JSON file, or a folde
     """Paragraph retrieval (a top-k chunk holds a gold answer) and, with --answers, EM/F1."""
     result = _run(runners.run_squad, quiet, path=path, index_dir=index, limit_articles=limit_articles,
                   questions=questions, answers=answers)
-    rows = {k: v for k, v in result["totals"].items() if isinstance(v, dict)}
-    _finish(result, _metric_table(f"SQuAD: {result['totals']['questions']} questions", rows), out, as_json)
+    rows = {k: v for k, v in result["totals"].items() if isinstance(v, dict) and k == "retrieval"}
+    table = _metric_table(f"SQuAD: {result['totals']['questions']} questions", rows)
+    _finish(result, _with_answers(table, result["totals"], ("retrieval",)), out, as_json)
 
 
 @eval_app.command("squad-predictions")

@@ -121,6 +121,27 @@ class EntityVocabulary:
                     found.append(c)
         return found
 
+    def uncovered_years(self, question: str) -> tuple[int, ...]:
+        """Fiscal years the question asks about that no document of the company it names reports.
+
+        A filing reports its own fiscal year and the comparative years it must show:
+        an annual report three years of results (fiscal_year - 2 .. fiscal_year), any
+        other filing the prior year too. Empty when the question names no company the
+        index holds, no year, or a document of that company has no known fiscal year.
+        """
+        u = self.understand(question)
+        if not u.companies or not u.years:
+            return ()
+        meta = {d.doc_id: d.metadata for d in self.docs}
+        covered: set[int] = set()
+        for doc_id in set().union(*(self.company_docs[c] for c in u.companies)):
+            fy = meta[doc_id].get("fiscal_year")
+            if not isinstance(fy, int):
+                return ()
+            back = 2 if meta[doc_id].get("form_type") in ("10-K", "20-F", "40-F", "10-KT") else 1
+            covered.update(range(fy - back, fy + 2))
+        return tuple(y for y in u.years if y not in covered)
+
     def understand(self, question: str) -> Understanding:
         companies = self.companies_in(question)
         years = sorted({(2000 + int(a) if len(a) == 2 else int(a)) for a, b in

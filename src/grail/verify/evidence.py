@@ -36,6 +36,7 @@ class Evidence:
     coverage: float  # best IDF-weighted share of question terms found in one passage
     years_missing: tuple[int, ...] = ()
     names_missing: tuple[str, ...] = ()
+    periods_missing: tuple[int, ...] = ()  # asked years no document of the named company reports
     notes: dict[str, float] = field(default_factory=dict)
 
 
@@ -60,11 +61,31 @@ def question_names(question: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
+
+
+def question_focus(question: str) -> str:
+    """The part of a question that asks: its sentence ending in '?' (after a lead-in ending in ':').
+
+    "Give a response ... relying on the cash flow statement." or "DPO is defined as ..."
+    around the ask are instructions and definitions, not what the documents must cover.
+    A question with no '?' sentence is its own focus.
+    """
+    asks = [s for s in _SENTENCE_END.split(question.strip()) if s.rstrip().endswith("?")]
+    if not asks:
+        return question
+    focus = asks[0]
+    head, colon, tail = focus.rpartition(":")
+    return tail if colon and len(content_terms(tail)) >= 2 else focus
+
+
 def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | None = None,
                       filters: Filters | None = None, top: int = 5,
-                      known: Callable[[str], bool] | None = None) -> Evidence:
-    """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent."""
-    terms = list(dict.fromkeys(content_terms(question)))
+                      known: Callable[[str], bool] | None = None,
+                      uncovered_years: Sequence[int] = ()) -> Evidence:
+    """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
+    ``uncovered_years``: asked years that no document of the named company reports (index metadata)."""
+    terms = list(dict.fromkeys(content_terms(question_focus(question)))) or list(dict.fromkeys(content_terms(question)))
     passages = [h.chunk.index_text or h.chunk.text for h in hits[:top]]
     if not terms or not passages:
         return Evidence(0.0, 0.0)
@@ -89,4 +110,7 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
         strength *= 0.5
     if names_missing:
         strength *= 0.5
-    return Evidence(strength, coverage, years_missing, names_missing)
+    periods_missing = tuple(sorted(set(uncovered_years) & years))
+    if periods_missing:  # a year the answer needs that no filing of the company reports
+        strength *= 0.5
+    return Evidence(strength, coverage, years_missing, names_missing, periods_missing)
