@@ -84,3 +84,28 @@ def test_sentence_details_show_both_judgements_and_the_passages():
     d = sentence_details(ans)
     assert [(r["judge_before"], r["judge_after"]) for r in d["sentences"]] == [(False, True), (False, False)]
     assert set(d["passages"]) == {"1", "2"} and "1,577" in d["passages"]["1"]
+
+
+def test_extractive_never_quotes_a_title_line(tmp_path, embedder):
+    """A statement title names the topic the question asks about; quoting it answers nothing."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "acme.txt").write_text(
+        "ACME WIDGETS, INC.\n\nConsolidated Statements of Cash Flows\n\n"
+        "Purchases of property, plant and equipment were $1,577 million in the year.\n"
+        "Depreciation and amortization were $1,488 million.\n")
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    assert g.index(docs).ok
+    ans = g.ask("What were Acme Widgets purchases of property and equipment in the cash flow statement?",
+                llm="extractive")
+    assert not ans.abstained, ans.abstain_reason
+    assert "Statements of Cash Flows" not in ans.text and "ACME WIDGETS, INC." not in ans.text
+    assert "1,577" in ans.text
+
+
+def test_title_lines_are_recognised():
+    from grail.generate.extractive import is_title
+
+    assert is_title("Consolidated Statements of Cash Flows") and is_title("ACME WIDGETS, INC.")
+    assert not is_title("Total Net Sales $ 1,234")  # a table row with its value
+    assert not is_title("The Board of Directors declared a dividend.")
