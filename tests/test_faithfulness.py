@@ -104,8 +104,11 @@ def test_extractive_never_quotes_a_title_line(tmp_path, embedder):
 
 
 def test_title_lines_are_recognised():
-    from grail.generate.extractive import is_title
+    from grail.verify.support import is_title, not_a_claim
 
     assert is_title("Consolidated Statements of Cash Flows") and is_title("ACME WIDGETS, INC.")
     assert not is_title("Total Net Sales $ 1,234")  # a table row with its value
     assert not is_title("The Board of Directors declared a dividend.")
+    assert not is_title("The Eleventh Doctor was in Project: Lazarus.")  # a claim, if a wrong one
+    assert not_a_claim("(in millions, except per share data)", ["million", "except", "share", "data"])
+    assert not_a_claim("AMAZON.COM, INC.", ["amazon", "com", "inc"])

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 
 from grail.embed import Embedder
-from grail.quantities import parse_quantities
 from grail.records import Context
-from grail.text_units import STOPWORDS, content_terms, split_sentences
+from grail.text_units import content_terms, split_sentences
 from grail.verify.support import not_a_claim
 
 
@@ -37,18 +36,6 @@ def _terms(text: str) -> set[str]:
     return set(content_terms(text)) | set(_IDENT.findall(text))
 
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
-
-
-def is_title(sentence: str) -> bool:
-    """A title or caption line ("Consolidated Statements of Cash Flows", "ACME CORP, INC."):
-    every word but function words capitalised. It names what follows; it answers nothing."""
-    if any(not q.is_date for q in parse_quantities(sentence)):
-        return False  # "Total Net Sales $ 1,234" is a table row with a value, not a title
-    words = [w for w in _WORDS.findall(sentence) if w.lower() not in STOPWORDS]
-    return len(words) >= 2 and all(w[0].isupper() for w in words)
-
-
 def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
     q_terms = _terms(question)
     cands: list[tuple[int, str, set[str]]] = []
@@ -57,8 +44,7 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
         for s, e in split_sentences(text):
             sent = text[s:e]
             # a heading, a title line or a lead-in ("... all 63 questions:") names a topic; it does not answer
-            if (len(sent) < 3 or sent.lstrip().startswith("#") or not_a_claim(sent, content_terms(sent))
-                    or is_title(sent)):
+            if len(sent) < 3 or sent.lstrip().startswith("#") or not_a_claim(sent, content_terms(sent)):
                 continue
             cands.append((n, sent, _terms(sent)))
     if not cands:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from grail.quantities import Quantity, numbers_match, parse_quantities
 from grail.records import AnswerSentence, Context
-from grail.text_units import content_terms, split_sentences, strip_citations
+from grail.text_units import STOPWORDS, content_terms, split_sentences, strip_citations
 
 ABSTAIN_PHRASES = ("documents do not say", "do not contain the answer", "cannot answer", "not mentioned",
                    "no information", "don't know", "do not know", "does not say", "not provided")
@@ -87,9 +87,29 @@ def degenerate(sentence: str) -> bool:
     return len(words) >= 10 and len(set(words)) / len(words) < 0.5
 
 
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
+_VERBS = frozenset("is was are were be been has have had will did does do".split())
+
+
+def is_title(sentence: str) -> bool:
+    """A title or caption line ("CONSOLIDATED BALANCE SHEETS", "Acme Widgets, Inc."): no value, no verb
+    among the common ones, every other word but function words capitalised. It names a topic."""
+    if any(not q.is_date for q in parse_quantities(sentence)):
+        return False  # "Total Net Sales $ 1,234" is a table row with a value
+    tokens = _WORDS.findall(sentence)
+    if any(t.lower() in _VERBS for t in tokens):
+        return False  # "The Eleventh Doctor was in Project: Lazarus." says something
+    words = [w for w in tokens if w.lower() not in STOPWORDS]
+    return len(words) >= 2 and all(w[0].isupper() for w in words)
+
+
 def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
-    """Too little to check: a list marker ("1."), a lead-in ("The document states:"), one bare word."""
-    if sentence.rstrip().endswith(":"):
+    """Too little to check: a list marker ("1."), a lead-in ("The document states:"), one bare word,
+    a title line, or a parenthetical on its own ("(in millions, except per share data)")."""
+    stripped = sentence.strip().rstrip(".")
+    if stripped.endswith(":") or (stripped.startswith("(") and stripped.endswith(")")):
+        return True
+    if is_title(sentence):
         return True
     quantities = [q for q in parse_quantities(sentence) if not q.is_date]
     return len(set(terms)) < 2 and not (terms and quantities)
