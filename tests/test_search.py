@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from conftest import write_corpus
@@ -12,7 +15,8 @@ from grail.retrieve.search import best_per_page
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("pages")
-    write_corpus(root / "docs", n=6, paragraphs=6)  # 6 one-page notes, several chunks each
+    files = write_corpus(root / "docs", n=6, paragraphs=6)  # 6 one-page notes, several chunks each
+    Path(str(files[1]) + ".meta.json").write_text(json.dumps({"company": "Glacier Survey Partners"}))
     g = Grail(root / "index", embedder=embedder)
     g.index(root / "docs")
     yield g
@@ -48,3 +52,11 @@ def test_trace_explains_the_page_ranking(notes):
     _, trace = notes.search_traced("deserts survey", 3, per_page=True)
     assert [row["rank"] for row in trace["per_page"]] == [1, 2, 3]
     assert all(row["page_chunks"] >= 1 and row["chunk_rank"] >= 1 for row in trace["per_page"])
+
+
+def test_page_search_stays_within_a_recognised_one_page_document(notes):
+    # the named company's only document is one page of several chunks: one page is all there is,
+    # which must not send the search out to every other document
+    hits, trace = notes.search_traced("What did Glacier Survey Partners measure?", 5, per_page=True)
+    assert trace["understanding"]["applied"] == "Glacier Survey Partners"
+    assert len(hits) == 1 and hits[0].path.endswith("notes_01.md") and hits[0].ranks["page_chunks"] >= 3

@@ -107,7 +107,11 @@ class Retriever:
                     continue
                 narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
                 hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page)
-                if hits and len(hits) >= min(k, 3, self.store.count_chunks(allowed)):
+                available = self.store.count_chunks(allowed)
+                if per_page:  # k pages can only be filled from as many pages as the documents have
+                    pages = sum(d.n_pages for d in self.vocabulary(filters).docs if d.doc_id in set(allowed))
+                    available = min(available, pages)
+                if hits and len(hits) >= min(k, 3, available):
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace
