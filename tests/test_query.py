@@ -112,4 +112,3 @@ def test_abstention_names_the_period_no_filing_reports(filings):
     assert evidence.data["periods_missing"] == [2015]
     ok = filings.ask("What were Orion Widgets inventories at year end in FY2022?")
     assert not ok.abstained  # FY2022 is reported: no period penalty
-
