@@ -98,3 +98,11 @@ def test_question_focus_is_the_sentence_that_asks(question, focus):
     from grail.verify.evidence import question_focus
 
     assert question_focus(question) == focus
+
+
+def test_a_citation_after_the_full_stop_belongs_to_that_sentence():
+    ctx = _ctx("The warranty covers the motor for 5 years.", "Replace the seal every 2,000 hours.")
+    v = verify_draft("The warranty covers the motor for 5 years. [1]\nReplace the seal every 2,000 hours. [2]",
+                     ctx, threshold=0.9)
+    assert [(s.draft_citations, s.citations) for s in v.sentences] == [((1,), (1,)), ((2,), (2,))]
+    assert v.repaired == 0

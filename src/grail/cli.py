@@ -132,6 +132,8 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: str |
         explain: bool = typer.Option(False, "--explain", help="Show what every stage did."),
         allow_weak: bool = typer.Option(False, "--allow-weak", help="Answer even when the evidence is weak."),
         path_glob: str | None = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
+        quotes: bool = typer.Option(False, "--quotes",
+                                    help="With --llm local: the model may only copy whole source sentences."),
         ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from grail.store import Filters
@@ -139,7 +141,8 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: str |
     g = _grail(index, config)
     try:
         ans = g.ask(question, llm=llm, k=k, allow_weak=allow_weak,
-                    filters=Filters(path_glob=path_glob) if path_glob else None)
+                    filters=Filters(path_glob=path_glob) if path_glob else None,
+                    decoding="quotes" if quotes else None)
     except (ValueError, RuntimeError, ConnectionError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2)

@@ -20,6 +20,8 @@ from grail.context import cut_mid_thought, expand_with_next, load_template, pack
 from grail.embed import Embedder, get_embedder
 from grail.generate import LLM, get_llm
 from grail.generate.extractive import extractive_answer, render_extracts
+from grail.generate.local import LocalLLM
+from grail.generate.quotes import QuoteConstraint, candidate_sentences
 from grail.ingest.chunking import ChunkingConfig
 from grail.ingest.pipeline import IndexReport, index_paths, index_texts
 from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageTrace, Trace
@@ -30,6 +32,7 @@ from grail.verify.evidence import evidence_strength
 from grail.verify.support import render, support_score, verify_draft
 
 UNKNOWN = "The documents do not say."
+QUOTE_SENTENCES = 2  # as many as the extractive backend quotes
 
 
 class Grail:
@@ -149,10 +152,15 @@ class Grail:
 
     # -- answering -------------------------------------------------------------
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
-            allow_weak: bool = False, on_token: Callable[[str], None] | None = None) -> Answer:
+            allow_weak: bool = False, on_token: Callable[[str], None] | None = None,
+            decoding: str | None = None) -> Answer:
+        """``decoding``: "free" or "quotes" (the local model copies whole source sentences); default: settings."""
         question = question.strip()
         if not question:
             raise ValueError("empty question: ask something")
+        decoding = decoding or self.settings.decoding
+        if decoding not in ("free", "quotes"):
+            raise ValueError(f"decoding must be 'free' or 'quotes', not {decoding!r}")
         spec = llm or self.settings.llm
         stages: list[StageTrace] = []
         t = time.perf_counter()
@@ -180,6 +188,9 @@ class Grail:
 
         t = time.perf_counter()
         model = None if spec == "extractive" else self.llm(spec)
+        if decoding == "quotes" and not isinstance(model, LocalLLM):
+            raise ValueError('decoding = "quotes" needs the local model (--llm local): it masks the '
+                             "model's own next-token scores, which extractive answers and remote servers do not have")
         count = model.count_tokens if model else self.embedder.count_tokens
         budget = self.settings.context_tokens
         if model is not None:
@@ -212,15 +223,22 @@ class Grail:
             said_unknown, repaired = False, 0
         else:
             messages = [{"role": "system", "content": context.system}, {"role": "user", "content": context.prompt}]
+            extra: dict[str, Any] = {}
+            if isinstance(model, LocalLLM) and decoding == "quotes":
+                quotes = self._quote_constraint(model, context)
+                if quotes.empty:
+                    return self._abstain(question, spec, hits, "no sentence of the sources can be quoted", stages)
+                extra["constrain"] = quotes.allowed
             if on_token is not None:
                 pieces = []
-                for piece in model.stream(messages, max_tokens=self.settings.answer_tokens):
+                for piece in model.stream(messages, max_tokens=self.settings.answer_tokens, **extra):
                     pieces.append(piece)
                     on_token(piece)
                 draft = "".join(pieces)
             else:
-                draft = model.generate(messages, max_tokens=self.settings.answer_tokens)
-            stages.append(StageTrace("generate", time.perf_counter() - t, {"backend": spec, "raw_output": draft}))
+                draft = model.generate(messages, max_tokens=self.settings.answer_tokens, **extra)
+            stages.append(StageTrace("generate", time.perf_counter() - t, {
+                "backend": spec, "decoding": decoding, "raw_output": draft}))
             t = time.perf_counter()
             v = verify_draft(draft, context, threshold=self.settings.support_threshold)
             sentences, said_unknown, repaired = v.sentences, v.said_unknown, v.repaired
@@ -241,6 +259,11 @@ class Grail:
         faith = len([s for s in sentences if s.supported]) / len(sentences) if sentences else 0.0
         return Answer(question=question, text=text, sentences=tuple(sentences), citations=citations,
                       abstained=False, faithfulness=faith, backend=spec, trace=Trace(tuple(stages)))
+
+    def _quote_constraint(self, model: LocalLLM, context: Context) -> QuoteConstraint:
+        """``decoding = "quotes"``: the model may only copy whole sentences of the packed sources."""
+        return QuoteConstraint(candidate_sentences(context), model.tokenize, model.end_token,
+                               max_sentences=QUOTE_SENTENCES, max_tokens=self.settings.answer_tokens)
 
     def _complete(self, hit: Hit) -> Hit:
         """A hit cut mid-sentence, extended with the next chunk of its page."""

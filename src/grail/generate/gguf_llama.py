@@ -17,7 +17,7 @@ invariant to that shared permutation of head dimensions.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,11 +297,14 @@ class GGUFLlama:
     def generate_ids(
         self, prompt: list[int], *, max_tokens: int, temperature: float = 0.0, top_p: float = 0.95,
         rng: np.random.Generator | None = None, repeat_penalty: float = 1.1, repeat_last_n: int = 64,
+        constrain: Callable[[list[int]], Sequence[int]] | None = None,
     ) -> Iterator[int]:
         """Yield new token ids (greedy at temperature 0) until EOS, ``max_tokens`` or a full cache.
 
         ``repeat_penalty`` over the last ``repeat_last_n`` tokens (llama.cpp's defaults) keeps a
-        small model from looping ("2018 2018 2018 ...").
+        small model from looping ("2018 2018 2018 ..."). ``constrain(generated)`` returns the ids
+        allowed next (e.g. ``generate/quotes.py``); every other id is masked, and the repeat
+        penalty is off, since copying repeats words legitimately.
         """
         if len(prompt) >= self.max_context:
             raise ValueError(
@@ -313,14 +316,21 @@ class GGUFLlama:
             logits = self.forward(prompt[i:i + PREFILL_CHUNK], cache)
         stops = {self.tokenizer.eos, self.tokenizer.im_end}
         recent = list(prompt[-repeat_last_n:])
+        generated: list[int] = []
         for _ in range(max_tokens):
-            if repeat_penalty != 1.0 and recent:
+            if constrain is not None:
+                allowed = np.asarray(sorted(set(constrain(generated))), dtype=np.int64)
+                masked = np.full_like(logits, -np.inf)
+                masked[allowed] = logits[allowed]
+                logits = masked
+            elif repeat_penalty != 1.0 and recent:
                 logits = logits.copy()
                 ids = np.unique(np.asarray(recent[-repeat_last_n:], dtype=np.int64))
                 vals = logits[ids]
                 logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
             tok = _pick(logits, temperature, top_p, rng)
             recent.append(tok)
+            generated.append(tok)
             if tok in stops:
                 return
             yield tok

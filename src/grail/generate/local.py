@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,10 +42,14 @@ def bundled_gguf_path() -> Path:
     raise ModelNotFound(f"{BUNDLED_FILE} is missing from the {BUNDLED_PACKAGE} package: reinstall it")
 
 
+Constraint = Callable[[list[int]], Sequence[int]]  # generated ids -> ids allowed next
+
+
 class Engine(Protocol):
     context_window: int
 
-    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]: ...
+    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float,
+                    constrain: Constraint | None = None) -> Iterator[str]: ...
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -64,13 +68,15 @@ class NumpyEngine:
         self.top_p = top_p
         self._rng = np.random.default_rng(seed)
 
-    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float,
+                    constrain: Constraint | None = None) -> Iterator[str]:
         tok = self.model.tokenizer
         prompt = tok.chat_ids(messages)
         ids: list[int] = []
         emitted = ""
         for t in self.model.generate_ids(
             prompt, max_tokens=max_tokens, temperature=temperature, top_p=self.top_p, rng=self._rng,
+            constrain=constrain,
         ):
             ids.append(t)
             text = tok.decode(ids)
@@ -97,7 +103,10 @@ class LlamaCppEngine:
         self.top_p = top_p
         self._lock = threading.Lock()  # a llama_cpp context serves one sequence at a time
 
-    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream_text(self, messages: list[Message], max_tokens: int, temperature: float,
+                    constrain: Constraint | None = None) -> Iterator[str]:
+        if constrain is not None:
+            raise NotImplementedError("constrained decoding runs on the NumPy engine")
         with self._lock:
             chunks = self.llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, top_p=self.top_p,
@@ -156,6 +165,7 @@ class LocalLLM:
         self.seed = seed
         self.threads = threads
         self._engine: Engine | None = None
+        self._numpy: NumpyEngine | None = None
         self._load_lock = threading.Lock()
 
     @property
@@ -185,13 +195,34 @@ class LocalLLM:
     def context_window(self) -> int:
         return self.engine.context_window
 
+    @property
+    def numpy_engine(self) -> NumpyEngine:
+        """The NumPy engine (constrained decoding needs its logits); loaded beside llama.cpp if that is in use."""
+        if isinstance(self.engine, NumpyEngine):
+            return self.engine
+        with self._load_lock:
+            if self._numpy is None:
+                self._numpy = NumpyEngine(self.model_path or bundled_gguf_path(), self.max_context, self.top_p,
+                                          self.seed, self.threads)
+        return self._numpy
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text`` by the model's own tokenizer (the NumPy engine's)."""
+        return self.numpy_engine.model.tokenizer.encode(text)
+
+    @property
+    def end_token(self) -> int:
+        return self.numpy_engine.model.tokenizer.im_end
+
     def stream(
         self, messages: list[Message], *, max_tokens: int = 256, temperature: float = 0.0,
-        stop: list[str] | None = None,
+        stop: list[str] | None = None, constrain: Constraint | None = None,
     ) -> Iterator[str]:
+        """Text pieces as they are decoded; ``constrain(generated ids)`` limits the ids allowed next."""
         if max_tokens < 1:
             raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
-        pieces = self.engine.stream_text(messages, max_tokens, temperature)
+        engine: Engine = self.numpy_engine if constrain is not None else self.engine
+        pieces = engine.stream_text(messages, max_tokens, temperature, constrain)
         try:
             yield from apply_stops(pieces, stop)
         finally:
@@ -199,9 +230,10 @@ class LocalLLM:
 
     def generate(
         self, messages: list[Message], *, max_tokens: int = 256, temperature: float = 0.0,
-        stop: list[str] | None = None,
+        stop: list[str] | None = None, constrain: Constraint | None = None,
     ) -> str:
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
+        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                                   constrain=constrain))
 
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)

@@ -142,8 +142,14 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
     repaired = 0
     said_unknown = False
     bests: list[tuple[int, float]] = []
+    parts: list[tuple[str, list[int]]] = []
     for s, e in split_sentences(draft):
         text, cited = strip_citations(draft[s:e])
+        if not text and cited and parts:  # "... 5 years. [1]": the marker after the full stop cites that sentence
+            parts[-1][1].extend(cited)
+            continue
+        parts.append((text, list(cited)))
+    for text, cited in parts:
         if not text or not any(ch.isalnum() for ch in text):
             continue
         if any(p in text.lower() for p in ABSTAIN_PHRASES):

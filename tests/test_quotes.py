@@ -1,0 +1,97 @@
+"""Quote-constrained decoding: the local model can only copy whole source sentences, cited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grail import Grail
+from grail.generate import llms
+from grail.generate.local import LocalLLM
+from grail.generate.quotes import QuoteConstraint
+
+END = -1
+
+
+def _encode(text: str) -> list[int]:
+    """A toy tokenizer: one token per character (ord), enough to exercise the trie."""
+    return [ord(c) for c in text]
+
+
+def _run(qc: QuoteConstraint, choose) -> str:
+    """Decode with ``choose(allowed, generated)`` picking each next token, until END."""
+    out: list[int] = []
+    for _ in range(500):
+        allowed = qc.allowed(out)
+        assert allowed, "the constraint must never leave nothing to choose"
+        tok = choose(allowed, out)
+        assert tok in allowed
+        if tok == END:
+            break
+        out.append(tok)
+    return "".join(chr(t) for t in out)
+
+
+def test_only_whole_sentences_each_followed_by_its_citation():
+    qc = QuoteConstraint([(1, "Ab."), (2, "Abc."), (2, "X y.")], _encode, END, max_sentences=2)
+    # a chooser that always takes the highest id: it wanders as far from the sources as it may
+    text = _run(qc, lambda allowed, out: max(allowed))
+    quotes = re.findall(r"(.+?) \[(\d)\]\n", text)
+    assert text == "".join(f"{s} [{n}]\n" for s, n in quotes) and len(quotes) == 2
+    assert {(s, int(n)) for s, n in quotes} <= {("Ab.", 1), ("Abc.", 2), ("X y.", 2)}
+    assert len({s for s, _ in quotes}) == 2  # never the same sentence twice
+
+
+def test_a_quote_can_stop_at_a_shorter_sentence_that_prefixes_a_longer_one():
+    qc = QuoteConstraint([(1, "Ab."), (2, "Ab. Cd.")], _encode, END, max_sentences=1)
+    closes_early = _run(qc, lambda allowed, out: ord(" ") if ord(" ") in allowed and out[-1:] == [ord(".")]
+                        else (END if END in allowed else min(allowed)))
+    assert closes_early == "Ab. [1]\n"
+
+
+def test_nothing_to_quote_ends_at_once():
+    qc = QuoteConstraint([], _encode, END)
+    assert qc.empty and qc.allowed([]) == [END]
+
+
+def test_overlong_sentences_are_not_candidates():
+    qc = QuoteConstraint([(1, "short."), (1, "a much longer sentence.")], _encode, END, max_tokens=10)
+    assert _run(qc, lambda allowed, out: max(allowed)) == "short. [1]\n"
+
+
+@pytest.fixture(scope="module")
+def local() -> LocalLLM:
+    llm = llms.create("local")
+    assert isinstance(llm, LocalLLM)
+    return llm
+
+
+def test_the_real_model_copies_its_answer_from_the_sources(tmp_path, embedder, local):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pumps.md").write_text(
+        "# Pump manual\n\n## Maintenance\n\nReplace the impeller seal every 2,000 operating hours. "
+        "The seal kit part number is PK-448.\n\n## Warranty\n\nThe warranty covers the motor for 5 years.\n")
+    g = Grail(tmp_path / "idx", embedder=embedder, llm="local", answer_tokens=64)
+    g._llms["local"] = local  # share the loaded model with the other tests
+    assert g.index(docs).ok
+    ans = g.ask("How long does the warranty cover the motor?", decoding="quotes")
+    assert not ans.abstained, ans.abstain_reason
+    draft = next(s for s in ans.trace.stages if s.name == "generate").data
+    assert draft["decoding"] == "quotes"
+    page = (docs / "pumps.md").read_text()
+    for sent in ans.sentences:  # verbatim copies, each with the citation of the passage it came from
+        assert sent.text in page and sent.supported and sent.draft_citations
+    assert "5 years" in ans.text
+
+
+def test_quotes_need_the_local_model(tmp_path, embedder):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.md").write_text("The warranty covers the motor for 5 years.\n")
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    assert g.index(tmp_path / "d").ok
+    with pytest.raises(ValueError, match="decoding"):
+        g.ask("How long is the motor warranty?", decoding="sideways")
+    with pytest.raises(ValueError, match="needs the local model"):
+        g.ask("How long is the motor warranty?", llm="openai:http://127.0.0.1:9/v1", decoding="quotes")
