@@ -12,6 +12,8 @@ Neither should be trusted without a look at real sentences, so:
    that holds the model's sentences and the question ids, never the data sets'
    text (re-joined from the reports).
 3. ``replay``: the verifier's decisions at other thresholds, exactly, from the reports.
+   ``shipped``: every sentence a later run shipped, to label, carrying over the labels
+   already given to the same sentence of the same question.
 4. ``score``: agreement of the judge with the labels, and the verifier's
    precision / recall of "supported" at each threshold; ``support_threshold``
    is chosen by two-fold cross-validation (the threshold with the highest
@@ -58,6 +60,33 @@ def sample(args: argparse.Namespace) -> None:
         for s in pool[: args.n]:
             f.write(json.dumps({**s, "label": None}) + "\n")
     print(f"{min(args.n, len(pool))} of {len(pool)} sentences written to {args.out}; set each 'label' to true/false")
+
+
+def shipped(args: argparse.Namespace) -> None:
+    """Every shipped sentence of the reports, to label; a label already given to the same
+    sentence of the same question (in --labels) is carried over and marked ``carried``."""
+    known: dict[tuple[str, str], bool] = {}
+    if args.labels:
+        for line in Path(args.labels).read_text().splitlines():
+            if line.strip():
+                lab = json.loads(line)
+                if lab.get("label") is not None:
+                    known[(lab["qid"], lab["sentence"])] = bool(lab["label"])
+    todo = carried = 0
+    with open(args.out, "w") as f:
+        for path in args.report:
+            rep = json.loads(Path(path).read_text())
+            for row in rep["per_query"]:
+                for i, sent in enumerate(row.get("sentences", [])):
+                    if not sent["supported"]:
+                        continue
+                    label = known.get((row["id"], sent["text"]))
+                    carried += label is not None
+                    todo += label is None
+                    f.write(json.dumps({"report": Path(path).name, "qid": row["id"], "i": i, "sentence": sent["text"],
+                                        "passage": row["passages"].get(str(sent["best_source"]), ""),
+                                        "label": label, "carried": label is not None}) + "\n")
+    print(f"{todo + carried} shipped sentences written to {args.out}: {carried} labels carried over, {todo} to label")
 
 
 def _pr(rows: list[dict[str, Any]], t: float) -> tuple[float, float]:
@@ -164,12 +193,16 @@ def main() -> None:
     c.add_argument("--report", action="append", required=True)
     c.add_argument("--precision", type=float, default=0.95)
     c.add_argument("--out")
+    h = sub.add_parser("shipped")
+    h.add_argument("--report", action="append", required=True)
+    h.add_argument("--labels")
+    h.add_argument("--out", required=True)
     r = sub.add_parser("replay")
     r.add_argument("--report", action="append", required=True)
     r.add_argument("--threshold", type=float, action="append", default=[])
     r.add_argument("--out")
     args = ap.parse_args()
-    {"sample": sample, "score": score, "replay": replay}[args.cmd](args)
+    {"sample": sample, "score": score, "replay": replay, "shipped": shipped}[args.cmd](args)
 
 
 if __name__ == "__main__":

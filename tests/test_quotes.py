@@ -55,9 +55,13 @@ def test_nothing_to_quote_ends_at_once():
     assert qc.empty and qc.allowed([]) == [END]
 
 
-def test_overlong_sentences_are_not_candidates():
-    qc = QuoteConstraint([(1, "short."), (1, "a much longer sentence.")], _encode, END, max_tokens=10)
-    assert _run(qc, lambda allowed, out: max(allowed)) == "short. [1]\n"
+def test_quotes_start_only_when_they_can_finish_within_the_budget():
+    # "short. [1]\n" is 11 tokens here: a second quote no longer fits in 24, the longer one never does
+    qc = QuoteConstraint([(1, "short."), (1, "a much longer sentence."), (2, "tiny.")], _encode, END,
+                         max_sentences=3, max_tokens=24)
+    text = _run(qc, lambda allowed, out: max(allowed))
+    assert text in ("short. [1]\ntiny. [2]\n", "tiny. [2]\nshort. [1]\n"), text
+    assert len(text) <= 24
 
 
 @pytest.fixture(scope="module")

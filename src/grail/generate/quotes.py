@@ -31,6 +31,20 @@ from grail.verify.support import not_a_claim
 class _Node:
     children: dict[int, _Node] = field(default_factory=dict)
     source: int = 0  # 1-based source whose sentence ends here (0: none)
+    shortest: int = 0  # tokens from here to the nearest sentence end
+
+    def settle(self) -> int:
+        """Fill ``shortest`` below and at this node (iteratively: sentences can be long)."""
+        order: list[_Node] = []
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(node.children.values())
+        for node in reversed(order):
+            below = [1 + c.shortest for c in node.children.values()]
+            node.shortest = 0 if node.source else min(below, default=1 << 30)
+        return self.shortest
 
 
 def candidate_sentences(context: Context) -> list[tuple[int, str]]:
@@ -54,18 +68,21 @@ class QuoteConstraint:
 
     def __init__(self, sentences: Sequence[tuple[int, str]], encode: Callable[[str], list[int]],
                  end_token: int, *, max_sentences: int = 2, max_tokens: int | None = None) -> None:
+        """``max_tokens``: the whole answer's budget; a quote starts only if it can finish within it."""
         self.encode = encode
         self.end = end_token
         self.max_sentences = max_sentences
+        self.budget = max_tokens
         self.root = _Node()
         for n, sent in sentences:
             ids = encode(sent)
-            if not ids or (max_tokens is not None and len(ids) > max_tokens):
+            if not ids:
                 continue
             node = self.root
             for t in ids:
                 node = node.children.setdefault(t, _Node())
             node.source = node.source or n
+        self.root.settle()
         self.quotes: list[int] = []  # source of each finished quote
         self._node: _Node | None = None  # inside a quote: where in the trie
         self._forced: list[int] = []  # citation tokens still to emit
@@ -109,18 +126,25 @@ class QuoteConstraint:
             del parent.children[tok]
             node = parent
 
+    def _fits(self, child: _Node, used: int) -> bool:
+        """Whether taking ``child`` still leaves room to end a sentence and write its citation."""
+        if self.budget is None:
+            return True
+        return used + 1 + child.shortest + len(self._citation(99)) <= self.budget
+
     def allowed(self, generated: Sequence[int]) -> list[int]:
         for tok in generated[self._seen:]:
             self._step(tok)
         self._seen = len(generated)
+        used = len(generated)
         if self._forced:
             return [self._forced[0]]
         if self._node is None:
             if len(self.quotes) >= self.max_sentences:
                 return [self.end]
-            starts = list(self.root.children)
+            starts = [t for t, c in self.root.children.items() if self._fits(c, used)]
             return starts + [self.end] if self.quotes else (starts or [self.end])
-        options = list(self._node.children)
+        options = [t for t, c in self._node.children.items() if self._fits(c, used)]
         if self._node.source:
             options.append(self._citation(self._node.source)[0])
         return options
