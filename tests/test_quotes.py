@@ -99,3 +99,13 @@ def test_quotes_need_the_local_model(tmp_path, embedder):
         g.ask("How long is the motor warranty?", decoding="sideways")
     with pytest.raises(ValueError, match="needs the local model"):
         g.ask("How long is the motor warranty?", llm="openai:http://127.0.0.1:9/v1", decoding="quotes")
+
+
+def test_after_a_quote_the_next_one_still_fits_the_budget():
+    # "Ab." is the nearest end below "A"; once quoted, the way to "Abcdef." is longer and must be
+    # measured again, or a second quote would start that cannot finish in the budget
+    qc = QuoteConstraint([(1, "Ab."), (2, "Abcdef."), (3, "Xy.")], _encode, END, max_sentences=2,
+                         max_tokens=len("Ab. [1]\n") + len("Abcdef. [2]\n") - 1)
+    # a chooser that prefers "A" (the smallest id) and never ends while it may go on
+    text = _run(qc, lambda allowed, out: min((t for t in allowed if t != END), default=END))
+    assert text == "Ab. [1]\nXy. [3]\n", text

@@ -125,6 +125,7 @@ class QuoteConstraint:
                 break
             del parent.children[tok]
             node = parent
+        self.root.settle()  # the nearest sentence end may have been the one just quoted
 
     def _fits(self, child: _Node, used: int) -> bool:
         """Whether taking ``child`` still leaves room to end a sentence and write its citation."""
@@ -147,7 +148,7 @@ class QuoteConstraint:
         options = [t for t, c in self._node.children.items() if self._fits(c, used)]
         if self._node.source:
             options.append(self._citation(self._node.source)[0])
-        return options
+        return options or [self.end]  # unreachable while `shortest` is right; never a dead end
 
 
 __all__ = ["QuoteConstraint", "candidate_sentences"]
