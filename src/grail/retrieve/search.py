@@ -109,7 +109,8 @@ class Retriever:
                 hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page)
                 available = self.store.count_chunks(allowed)
                 if per_page:  # k pages can only be filled from as many pages as the documents have
-                    pages = sum(d.n_pages for d in self.vocabulary(filters).docs if d.doc_id in set(allowed))
+                    wanted = set(allowed)
+                    pages = sum(d.n_pages for d in self.vocabulary(filters).docs if d.doc_id in wanted)
                     available = min(available, pages)
                 if hits and len(hits) >= min(k, 3, available):
                     trace["understanding"] = {**u.as_trace(), "applied": label}
