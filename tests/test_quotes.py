@@ -80,7 +80,7 @@ def test_the_real_model_copies_its_answer_from_the_sources(tmp_path, embedder, l
     g = Grail(tmp_path / "idx", embedder=embedder, llm="local", answer_tokens=64)
     g._llms["local"] = local  # share the loaded model with the other tests
     assert g.index(docs).ok
-    ans = g.ask("How long does the warranty cover the motor?", decoding="quotes")
+    ans = g.ask("How long does the warranty cover the motor?")  # decoding "auto": quotes for the local model
     assert not ans.abstained, ans.abstain_reason
     draft = next(s for s in ans.trace.stages if s.name == "generate").data
     assert draft["decoding"] == "quotes"

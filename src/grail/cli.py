@@ -132,8 +132,9 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: str |
         explain: bool = typer.Option(False, "--explain", help="Show what every stage did."),
         allow_weak: bool = typer.Option(False, "--allow-weak", help="Answer even when the evidence is weak."),
         path_glob: str | None = typer.Option(None, "--path", help="Only documents whose path matches this glob."),
-        quotes: bool = typer.Option(False, "--quotes",
-                                    help="With --llm local: the model may only copy whole source sentences."),
+        decoding: str | None = typer.Option(None, "--decoding",
+                                            help="auto | quotes | free. quotes (auto's choice for --llm local): "
+                                                 "the model may only copy whole source sentences."),
         ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from grail.store import Filters
@@ -142,7 +143,7 @@ def ask(question: str = typer.Argument(..., help="Your question."), index: str |
     try:
         ans = g.ask(question, llm=llm, k=k, allow_weak=allow_weak,
                     filters=Filters(path_glob=path_glob) if path_glob else None,
-                    decoding="quotes" if quotes else None)
+                    decoding=decoding)
     except (ValueError, RuntimeError, ConnectionError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2)

@@ -154,13 +154,14 @@ class Grail:
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
             allow_weak: bool = False, on_token: Callable[[str], None] | None = None,
             decoding: str | None = None) -> Answer:
-        """``decoding``: "free" or "quotes" (the local model copies whole source sentences); default: settings."""
+        """``decoding``: "quotes" (the local model copies whole source sentences), "free", or "auto"
+        (quotes for the local model, free for a server); default: settings."""
         question = question.strip()
         if not question:
             raise ValueError("empty question: ask something")
         decoding = decoding or self.settings.decoding
-        if decoding not in ("free", "quotes"):
-            raise ValueError(f"decoding must be 'free' or 'quotes', not {decoding!r}")
+        if decoding not in ("auto", "free", "quotes"):
+            raise ValueError(f"decoding must be 'auto', 'free' or 'quotes', not {decoding!r}")
         spec = llm or self.settings.llm
         stages: list[StageTrace] = []
         t = time.perf_counter()
@@ -188,6 +189,8 @@ class Grail:
 
         t = time.perf_counter()
         model = None if spec == "extractive" else self.llm(spec)
+        if decoding == "auto":
+            decoding = "quotes" if isinstance(model, LocalLLM) else "free"
         if decoding == "quotes" and not isinstance(model, LocalLLM):
             raise ValueError('decoding = "quotes" needs the local model (--llm local): it masks the '
                              "model's own next-token scores, which extractive answers and remote servers do not have")
