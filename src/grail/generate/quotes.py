@@ -83,6 +83,8 @@ class QuoteConstraint:
                 node = node.children.setdefault(t, _Node())
             node.source = node.source or n
         self.root.settle()
+        self._citations: dict[int, list[int]] = {}
+        self._citation_len = len(self._citation(99))  # room for " [n]\n" with any two-digit source number
         self.quotes: list[int] = []  # source of each finished quote
         self._node: _Node | None = None  # inside a quote: where in the trie
         self._forced: list[int] = []  # citation tokens still to emit
@@ -95,7 +97,9 @@ class QuoteConstraint:
 
     def _citation(self, n: int) -> list[int]:
         """The tokens of " [n]" plus a line break: the first closes the quote, the rest are forced."""
-        return self.encode(f" [{n}]\n")
+        if n not in self._citations:
+            self._citations[n] = self.encode(f" [{n}]\n")
+        return self._citations[n]
 
     def _step(self, tok: int) -> None:
         if self._forced:
@@ -131,7 +135,7 @@ class QuoteConstraint:
         """Whether taking ``child`` still leaves room to end a sentence and write its citation."""
         if self.budget is None:
             return True
-        return used + 1 + child.shortest + len(self._citation(99)) <= self.budget
+        return used + 1 + child.shortest + self._citation_len <= self.budget
 
     def allowed(self, generated: Sequence[int]) -> list[int]:
         for tok in generated[self._seen:]:
