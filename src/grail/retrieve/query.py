@@ -126,8 +126,10 @@ class EntityVocabulary:
 
         A filing reports its own fiscal year and the comparative years it must show:
         an annual report three years of results (fiscal_year - 2 .. fiscal_year), any
-        other filing the prior year too. Empty when the question names no company the
-        index holds, no year, or a document of that company has no known fiscal year.
+        other filing the prior year too; plus fiscal_year + 1, because companies whose
+        year ends in January name it after either calendar year. Empty when the question
+        names no company the index holds, no year, or a document of that company has no
+        known fiscal year.
         """
         u = self.understand(question)
         if not u.companies or not u.years:

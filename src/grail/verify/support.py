@@ -109,9 +109,9 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
     stripped = sentence.strip().rstrip(".")
     if stripped.endswith(":") or (stripped.startswith("(") and stripped.endswith(")")):
         return True
-    if is_title(sentence):
-        return True
     quantities = [q for q in parse_quantities(sentence) if not q.is_date]
+    if not quantities and is_title(sentence):
+        return True
     return len(set(terms)) < 2 and not (terms and quantities)
 
 
