@@ -68,14 +68,18 @@ def _same_magnitude(a: Quantity, b: Quantity) -> bool:
 
 
 def numbers_supported(sentence: str, ev: Evidence) -> bool:
-    for q in parse_quantities(sentence):
+    return _numbers_in(parse_quantities(sentence), _year_tokens(sentence), ev)
+
+
+def _numbers_in(quantities: Sequence[Quantity], year_tokens: Sequence[str], ev: Evidence) -> bool:
+    for q in quantities:
         if q.is_date:
             if 1900 <= q.value <= 2100 and int(q.value) not in ev.years:
                 return False
             continue
         if not any(_same_magnitude(q, p) for p in ev.quantities):
             return False
-    for y in _year_tokens(sentence):  # "FY2018" is a year, even glued
+    for y in year_tokens:  # "FY2018" is a year, even glued
         if int(y[-4:]) not in ev.years:
             return False
     return True
@@ -115,17 +119,26 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
     return len(set(terms)) < 2 and not (terms and quantities)
 
 
-def support_score(sentence: str, passage: str | Evidence) -> float:
+def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
+    """The sentence's support by each passage; what depends on the sentence alone is read once."""
     if degenerate(sentence):
-        return 0.0
+        return [0.0] * len(passages)
     terms = content_terms(sentence)
     if not_a_claim(sentence, terms):
-        return 0.0
-    ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
-    score = sum(t in ev.terms for t in terms) / len(terms)
-    if not numbers_supported(sentence, ev):
-        score *= NUMBER_GATE
-    return score
+        return [0.0] * len(passages)
+    quantities, year_tokens = parse_quantities(sentence), _year_tokens(sentence)
+    out = []
+    for passage in passages:
+        ev = passage if isinstance(passage, Evidence) else Evidence.of(passage)
+        score = sum(t in ev.terms for t in terms) / len(terms)
+        if not _numbers_in(quantities, year_tokens, ev):
+            score *= NUMBER_GATE
+        out.append(score)
+    return out
+
+
+def support_score(sentence: str, passage: str | Evidence) -> float:
+    return support_scores(sentence, [passage])[0]
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,7 @@ def verify_draft(draft: str, context: Context, *, threshold: float) -> Verified:
             said_unknown = True
             continue
         valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(evidence)]
-        scores = [support_score(text, ev) for ev in evidence]
+        scores = support_scores(text, evidence)
         best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
         cited_best = max((scores[n - 1] for n in valid), default=0.0)
         bests.append((best + 1, round(scores[best], 4)) if best >= 0 else (0, 0.0))
