@@ -46,7 +46,8 @@ def measure(g: Grail, folder: Path) -> list[dict]:
             hits, _ = g.search_traced(q.question, 10, filters=filters)
             vocab = g.retriever.vocabulary(filters)
             ev = evidence_strength(q.question, hits, g.store, filters, known=lambda n, v=vocab: bool(v.companies_in(n)),
-                                   uncovered_years=vocab.uncovered_years(q.question))
+                                   uncovered_periods=vocab.uncovered_periods(q.question),
+                                   named_in_doc=vocab.named_in_doc(q.question))
             row[label] = {"strength": ev.strength, "coverage": ev.coverage, "years_missing": list(ev.years_missing),
                           "names_missing": list(ev.names_missing), "periods_missing": list(ev.periods_missing),
                           "seconds": time.perf_counter() - t}

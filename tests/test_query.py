@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grail import Grail
-from grail.retrieve.query import EntityVocabulary, company_variants
+from grail.retrieve.query import EntityVocabulary, company_variants, fiscal_quarter_of, question_quarters
 from grail.store import DocumentInfo
 
 
@@ -109,6 +109,76 @@ def test_abstention_names_the_period_no_filing_reports(filings):
     ans = filings.ask("What were Orion Widgets inventories at year end in FY2015?")
     assert ans.abstained and "reports 2015" in ans.abstain_reason
     evidence = next(s for s in ans.trace.stages if s.name == "evidence")
-    assert evidence.data["periods_missing"] == [2015]
+    assert evidence.data["periods_missing"] == ["2015"]
     ok = filings.ask("What were Orion Widgets inventories at year end in FY2022?")
     assert not ok.abstained  # FY2022 is reported: no period penalty
+
+
+@pytest.mark.parametrize("question,quarters", [
+    ("Was there any change in the number of stores between Q2 of FY2024 and FY2023?", ((2, 2024),)),
+    ("Which segment had the lowest net revenue in 2021 Q1?", ((1, 2021),)),
+    ("Did VaR in the second fiscal quarter of 2023 decrease?", ((2, 2023),)),
+    ("Compare Q4 FY23 with 1Q22.", ((4, 2023), (1, 2022))),
+    ("What was revenue in FY2022?", ()),
+])
+def test_question_quarters(question, quarters):
+    assert question_quarters(question) == quarters
+
+
+@pytest.mark.parametrize("period_end,year_end,expected", [
+    ((2023, 7, 29), (1, 28), (2, 2024)),  # a retailer's year ends in late January and is named after it
+    ((2022, 12, 31), (6, 30), (2, 2023)),  # a June year end: December closes the second quarter
+    ((2021, 3, 31), (12, 31), (1, 2021)),
+    ((2023, 7, 2), (1, 1), (2, 2023)),  # a 52/53-week year ending January 1, 2023 is fiscal 2022
+    ((2023, 1, 28), (2, 2), (4, 2023)),
+])
+def test_fiscal_quarter_of_a_period_end(period_end, year_end, expected):
+    assert fiscal_quarter_of(period_end, year_end) == expected
+
+
+def _doc(doc_id: str, **meta) -> DocumentInfo:
+    return DocumentInfo(doc_id, f"/{doc_id}.pdf", "s", "pdf", "t", 1, 1, 1, 0.0, 0.0, {"company": "Vega Foods, Inc.", **meta})
+
+
+def test_uncovered_quarters_read_each_filing_s_period():
+    vocab = EntityVocabulary([
+        _doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022),
+        _doc("q", form_type="10-Q", period_end="November 27, 2022", fiscal_year=2022),  # Q2 of fiscal 2023
+        _doc("results", form_type="8-K", report_date="March 20, 2023", fiscal_year=2023, items=["2.02", "9.01"]),
+        _doc("vote", form_type="8-K", report_date="September 1, 2023", fiscal_year=2023, items=["5.07"]),
+    ])
+    assert vocab.uncovered_quarters("What was Vega Foods' margin in Q2 of FY2023?") == ()
+    assert vocab.uncovered_quarters("What was Vega Foods' margin in Q3 FY2023?") == ()  # the results 8-K
+    assert vocab.uncovered_quarters("What was Vega Foods' margin in Q1 2021?") == ()  # the 10-K's prior year
+    assert vocab.uncovered_quarters("What was Vega Foods' margin in Q4 of FY2023?") == ((4, 2023),)
+    assert vocab.uncovered_quarters("What was Vega Foods' margin in Q1 2020?") == ((1, 2020),)
+    assert vocab.uncovered_periods("What was Vega Foods' margin in Q1 2020?") == ("Q1 2020",)
+    assert vocab.uncovered_periods("What was Vega Foods' margin in Q1 2019 and in 2018?") == ("2018", "Q1 2019")
+    assert vocab.uncovered_quarters("What was margin in Q1 2020?") == ()  # no company named
+    unknown = EntityVocabulary([_doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022),
+                                _doc("memo", fiscal_year=2023)])  # a period this cannot read: no judgement
+    assert unknown.uncovered_quarters("What was Vega Foods' margin in Q1 2020?") == ()
+
+
+def test_eight_k_records_its_items():
+    from grail.ingest.metadata import extract_filing_metadata
+    from grail.records import Document, Page
+
+    text = ("FORM 8-K\nCURRENT REPORT\nDate of Report (Date of earliest event reported): July 20, 2023\n"
+            "VEGA FOODS, INC.\n(Exact name of registrant as specified in its charter)\n"
+            "Item 2.02 Results of Operations and Financial Condition\nItem 9.01 Financial Statements and Exhibits\n")
+    meta = extract_filing_metadata(Document("d", "/x.pdf", "s", "pdf", "", (Page(1, text),), {}))
+    assert meta["form_type"] == "8-K" and meta["items"] == ["2.02", "9.01"]
+
+
+def test_the_company_a_passage_belongs_to_counts_as_named_in_it():
+    from grail.records import Chunk, Hit
+    from grail.verify.evidence import evidence_strength
+
+    vocab = EntityVocabulary([_doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022, ticker="VEGF")])
+    assert vocab.named_in_doc("What were VEGF inventories?") == {"k22": frozenset({"vegf"})}
+    text = "Inventories were $1,910 million at year end."
+    hits = [Hit(Chunk("c1", "k22", 0, text, 1, 0, len(text), index_text=text), 1.0)]
+    plain = evidence_strength("What were VEGF inventories?", hits)
+    named = evidence_strength("What were VEGF inventories?", hits, named_in_doc=vocab.named_in_doc("What were VEGF inventories?"))
+    assert plain.coverage < 1.0 and named.coverage == 1.0

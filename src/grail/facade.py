@@ -171,7 +171,8 @@ class Grail:
         t = time.perf_counter()
         vocab = self.retriever.vocabulary(filters)
         ev = evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
-                               uncovered_years=vocab.uncovered_years(question))
+                               uncovered_periods=vocab.uncovered_periods(question),
+                               named_in_doc=vocab.named_in_doc(question))
         stages.append(StageTrace("evidence", time.perf_counter() - t, {
             "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
             "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing),
@@ -184,7 +185,7 @@ class Grail:
                 why += f"; the best passages do not mention {', '.join(map(str, ev.years_missing))}"
             if ev.periods_missing:
                 why += (f"; no indexed document of the company asked about reports "
-                        f"{', '.join(map(str, ev.periods_missing))}")
+                        f"{', '.join(ev.periods_missing)}")
             return self._abstain(question, spec, hits, why, stages)
 
         t = time.perf_counter()

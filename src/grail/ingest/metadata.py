@@ -38,6 +38,7 @@ _TICKER_COVER = re.compile(
     r"(?:The\s+)?(?:New York|NASDAQ|Nasdaq|NYSE)")
 _TICKER_INLINE = re.compile(r"\((?:NYSE|NASDAQ|Nasdaq)\s*:\s*([A-Z.]{1,6})\)")
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+_ITEM = re.compile(r"(?i)\bItem\s+(\d\.\d{2})\b")
 _QUARTER_NUM = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
@@ -75,6 +76,8 @@ def extract_filing_metadata(doc: Document) -> dict[str, Any]:
             company = m.group(1)
     if company:
         meta["company"] = _clean_company(company)
+    if meta.get("form_type") == "8-K":  # what the report is about: 2.02 = results of operations
+        meta["items"] = sorted(set(_ITEM.findall(head[:20000])))
     if m := (_TICKER_COVER.search(head[:12000]) or _TICKER_INLINE.search(head[:12000])):
         meta["ticker"] = m.group(1)
 

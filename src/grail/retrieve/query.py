@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grail.store import DocumentInfo
+from grail.text_units import content_terms
 
 _SUFFIXES = frozenset("inc incorporated corp corporation company co com plc ltd limited llc lp group holdings "
                       "the and of sa nv ag".split())
@@ -29,6 +30,51 @@ _FORMS = [(re.compile(r"(?i)\b10-?k\b|\bannual report\b"), "10-K"),
           (re.compile(r"(?i)\b8-?k\b|\bcurrent report\b"), "8-K"),
           (re.compile(r"(?i)\bearnings (?:release|call|report)\b|\bpress release\b"), "earnings release")]
 _WORD = re.compile(r"[A-Za-z0-9&]+")
+_Y = r"(?:FY|fiscal\s+(?:year\s+)?)?\s*'?(\d{4}|\d{2})\b"
+_QUARTERS = [  # (pattern, group of the quarter, group of the year)
+    (re.compile(r"(?i)\bQ([1-4])\s*(?:of\s+|,\s*)?" + _Y), 1, 2),  # Q2 of FY2024, Q4 FY23, Q1 2021
+    (re.compile(r"(?i)\b(?:FY\s*)?'?(\d{4}|\d{2})\s*Q([1-4])\b"), 2, 1),  # 2021 Q1, FY2023Q2
+    (re.compile(r"(?i)\b([1-4])Q\s*'?(\d{4}|\d{2})\b"), 1, 2),  # 1Q23
+    (re.compile(r"(?i)\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\s+(?:of\s+|,\s*)?" + _Y), 1, 2),
+]
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_DATE = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})\s*,\s*(\d{4})")
+_ANNUAL = ("10-K", "20-F", "40-F", "10-KT")
+
+
+def question_quarters(question: str) -> tuple[tuple[int, int], ...]:
+    """(quarter, year) pairs a question asks about: "Q2 of FY2024", "2021 Q1", "second quarter of 2023"."""
+    found: list[tuple[int, int]] = []
+    for pattern, qg, yg in _QUARTERS:
+        for m in pattern.finditer(question):
+            q = m.group(qg).lower()
+            year = int(m.group(yg))
+            pair = (_ORDINAL.get(q) or int(q), year + 2000 if year < 100 else year)
+            if pair not in found:
+                found.append(pair)
+    return tuple(found)
+
+
+def _date(text: object) -> tuple[int, int, int] | None:
+    """(year, month, day) of "July 29, 2023"."""
+    m = _DATE.search(str(text or ""))
+    if not m or m.group(1).lower() not in _MONTHS:
+        return None
+    return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))
+
+
+def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> tuple[int, int]:
+    """(fiscal quarter, fiscal year) of a quarter ending on ``day`` for a company whose year ends on
+    ``year_end`` (month, day); the fiscal year is named after the calendar year it ends in, the
+    way filings' cover pages date it ("fiscal year ended January 28, 2023")."""
+    y, m, d = day
+    months = ((m + d / 31) - (year_end[0] + year_end[1] / 31)) % 12
+    q = round(months / 3) or 4
+    end_year = y + ((m - 1) + 12 - 3 * q) // 12 if q < 4 else y  # Q4 ends the year
+    if year_end[0] == 1 and year_end[1] <= 7:
+        end_year -= 1  # a 52/53-week year ending in the first days of January is named after the year before
+    return q, end_year
 
 
 def _collapse(text: str) -> str:
@@ -101,8 +147,13 @@ class EntityVocabulary:
         self.by_proper = {v: c for v, c in self.by_proper.items() if len(c) == 1 and v not in self.by_variant}
 
     def companies_in(self, question: str) -> list[str]:
-        found: list[str] = []
-        tokens = _WORD.findall(question)
+        return list(dict.fromkeys(c for c, _ in self.company_mentions(question)))
+
+    def company_mentions(self, question: str) -> list[tuple[str, str]]:
+        """(company, the words of the question that name it): [("Johnson & Johnson", "JnJ")]."""
+        found: list[tuple[str, str]] = []
+        spans = [m.span() for m in _WORD.finditer(question)]
+        tokens = [question[a:b] for a, b in spans]
         lowered = [t.lower() for t in tokens]
         for n in (4, 3, 2, 1):
             for i in range(len(tokens) - n + 1):
@@ -111,15 +162,20 @@ class EntityVocabulary:
                 if n == 1 and tokens[i][:1].isupper():
                     hits |= self.by_proper.get(gram, set())
                 for c in sorted(hits):
-                    if c not in found:
-                        found.append(c)
+                    found.append((c, question[spans[i][0] : spans[i + n - 1][1]]))
         for t in tokens:
             up = t.upper()
             if up in self.by_ticker and (t.isupper() or (len(t) >= 3 and any(ch.isupper() for ch in t))):
-                c = self.by_ticker[up]
-                if c not in found:
-                    found.append(c)
-        return found
+                found.append((self.by_ticker[up], t))
+        return list(dict.fromkeys(found))
+
+    def named_in_doc(self, question: str) -> dict[str, frozenset[str]]:
+        """doc_id -> the question's content terms that name the company the document is about."""
+        out: dict[str, set[str]] = {}
+        for company, words in self.company_mentions(question):
+            for doc_id in self.company_docs.get(company, ()):
+                out.setdefault(doc_id, set()).update(content_terms(words))
+        return {d: frozenset(t) for d, t in out.items()}
 
     def uncovered_years(self, question: str) -> tuple[int, ...]:
         """Fiscal years the question asks about that no document of the company it names reports.
@@ -143,6 +199,55 @@ class EntityVocabulary:
             back = 2 if meta[doc_id].get("form_type") in ("10-K", "20-F", "40-F", "10-KT") else 1
             covered.update(range(fy - back, fy + 2))
         return tuple(y for y in u.years if y not in covered)
+
+    def uncovered_quarters(self, question: str) -> tuple[tuple[int, int], ...]:
+        """(quarter, fiscal year) pairs the question asks about that no document of the company it names reports.
+
+        An annual report covers every quarter of its year and the year before (quarterly
+        data, comparative columns); a 10-Q or a quarterly earnings release its quarter and
+        the same quarter a year before, plus a year after (fiscal years ending in January
+        are named after either calendar year); an 8-K only when it reports results of
+        operations (Item 2.02), for the quarter that ended before it was filed. A 10-Q's
+        quarter is read from its period end and the company's fiscal year end (from its
+        annual reports; December when there is none). Empty when the question names no
+        company or quarter, or a document of that company has a period this cannot read.
+        """
+        asked = question_quarters(question)
+        companies = self.companies_in(question) if asked else []
+        if not companies:
+            return ()
+        meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
+        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := _date(mt.get("period_end")))]
+        year_end = (annual_ends[0][1], annual_ends[0][2]) if annual_ends else (12, 31)
+        covered: set[tuple[int, int]] = set()
+        for mt in meta:
+            form, fy = mt.get("form_type"), mt.get("fiscal_year")
+            reported: tuple[int, int] | None = None
+            if form in _ANNUAL and isinstance(fy, int):
+                covered.update((q, y) for q in range(1, 5) for y in (fy - 1, fy))
+                continue
+            if isinstance(mt.get("fiscal_quarter"), int) and isinstance(fy, int):
+                reported = (mt["fiscal_quarter"], fy)
+            elif form == "10-Q" and (end := _date(mt.get("period_end"))):
+                reported = fiscal_quarter_of(end, year_end)
+            elif form == "8-K" and "items" in mt:
+                if "2.02" not in mt["items"] or not (filed := _date(mt.get("report_date"))):
+                    continue
+                y, m, d = filed  # the last quarter end before the report date
+                months_back = (m - year_end[0]) % 3 or 3
+                m2 = m - months_back
+                reported = fiscal_quarter_of((y - (m2 < 1), (m2 - 1) % 12 + 1, year_end[1]), year_end)
+            else:
+                return ()  # a period this cannot read: do not judge
+            q, y = reported
+            covered.update({(q, y - 1), (q, y), (q, y + 1)})
+        return tuple(p for p in asked if p not in covered)
+
+    def uncovered_periods(self, question: str) -> tuple[str, ...]:
+        """Asked years and quarters no document of the named company reports: ("2018", "Q1 2021")."""
+        quarters = self.uncovered_quarters(question)
+        return (tuple(str(y) for y in self.uncovered_years(question) if y not in {y for _, y in quarters})
+                + tuple(f"Q{q} {y}" for q, y in quarters))
 
     def understand(self, question: str) -> Understanding:
         companies = self.companies_in(question)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grail.records import Hit
@@ -36,7 +36,7 @@ class Evidence:
     coverage: float  # best IDF-weighted share of question terms found in one passage
     years_missing: tuple[int, ...] = ()
     names_missing: tuple[str, ...] = ()
-    periods_missing: tuple[int, ...] = ()  # asked years no document of the named company reports
+    periods_missing: tuple[str, ...] = ()  # asked years/quarters no document of the named company reports
     notes: dict[str, float] = field(default_factory=dict)
 
 
@@ -61,6 +61,9 @@ def question_names(question: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# personal pronouns STOPWORDS leaves in: "If we exclude ..." asks nothing of the documents
+_PRONOUNS = frozenset("we he she him her his".split())  # not "us": it is also "US"
+
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
 
 
@@ -82,21 +85,24 @@ def question_focus(question: str) -> str:
 def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | None = None,
                       filters: Filters | None = None, top: int = 5,
                       known: Callable[[str], bool] | None = None,
-                      uncovered_years: Sequence[int] = ()) -> Evidence:
+                      uncovered_periods: Sequence[str] = (),
+                      named_in_doc: Mapping[str, Collection[str]] | None = None) -> Evidence:
     """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
-    ``uncovered_years``: asked years that no document of the named company reports (index metadata)."""
+    ``uncovered_periods``: asked years/quarters that no document of the named company reports (index
+    metadata); ``named_in_doc``: doc_id -> the question's words naming the company that document is
+    about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not)."""
     terms = list(dict.fromkeys(content_terms(question_focus(question)))) or list(dict.fromkeys(content_terms(question)))
+    terms = [t for t in terms if t not in _PRONOUNS] or terms
     passages = [h.chunk.index_text or h.chunk.text for h in hits[:top]]
     if not terms or not passages:
         return Evidence(0.0, 0.0)
+    named = named_in_doc or {}
+    present = [set(content_terms(p)) | set(named.get(h.chunk.doc_id, ())) for h, p in zip(hits, passages, strict=False)]
     # IDF over the retrieved passages: a term every passage shares says little
-    df = {t: sum(t in set(content_terms(p)) for p in passages) for t in terms}
+    df = {t: sum(t in have for have in present) for t in terms}
     idf = {t: math.log(1 + (len(passages) + 1) / (df[t] + 0.5)) for t in terms}
     total = sum(idf.values())
-    coverage = 0.0
-    for p in passages:
-        have = set(content_terms(p))
-        coverage = max(coverage, sum(idf[t] for t in terms if t in have) / total)
+    coverage = max(sum(idf[t] for t in terms if t in have) / total for have in present)
     years = question_years(question)
     joined = "\n".join(passages)
     years_missing = tuple(sorted(y for y in years if str(y) not in joined))
@@ -110,7 +116,7 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
         strength *= 0.5
     if names_missing:
         strength *= 0.5
-    periods_missing = tuple(sorted(set(uncovered_years) & years))
-    if periods_missing:  # a year the answer needs that no filing of the company reports
+    periods_missing = tuple(uncovered_periods)
+    if periods_missing:  # a year or quarter the answer needs that no filing of the company reports
         strength *= 0.5
     return Evidence(strength, coverage, years_missing, names_missing, periods_missing)
