@@ -109,3 +109,22 @@ def test_after_a_quote_the_next_one_still_fits_the_budget():
     # a chooser that prefers "A" (the smallest id) and never ends while it may go on
     text = _run(qc, lambda allowed, out: min((t for t in allowed if t != END), default=END))
     assert text == "Ab. [1]\nXy. [3]\n", text
+
+
+def test_quote_sources_holds_the_model_to_the_ranker_s_best_passage(tmp_path, embedder, local):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "warranty.md").write_text("# Warranty\n\nThe warranty covers the motor for 5 years.\n")
+    (docs / "seals.md").write_text("# Seals\n\nReplace the impeller seal every 2,000 operating hours.\n")
+    (docs / "paint.md").write_text("# Paint\n\nThe housing is painted with a two-coat epoxy finish.\n")
+    g = Grail(tmp_path / "idx", embedder=embedder, llm="local", answer_tokens=64)  # quote_sources = 1 by default
+    g._llms["local"] = local
+    assert g.index(docs).ok
+    ans = g.ask("How long does the warranty cover the motor?")
+    assert not ans.abstained, ans.abstain_reason
+    sources = next(s for s in ans.trace.stages if s.name == "context").data["sources"]
+    warranty = next(s["n"] for s in sources if s["path"].endswith("warranty.md"))
+    assert len(sources) > 1  # the model saw the other passages but could quote only the best one
+    assert {n for s in ans.sentences for n in s.draft_citations} == {warranty}
+    assert next(s for s in ans.trace.stages if s.name == "generate").data["quote_sources"] == [warranty]
+    assert "5 years" in ans.text

@@ -42,6 +42,7 @@ class Settings:
     context_tokens: int = 1536  # prompt budget for the generator (instructions + sources)
     answer_tokens: int = 256
     decoding: str = "auto"  # auto (= quotes for the local model, free for servers) | quotes | free (docs/benchmarks.md)
+    quote_sources: int = 1  # quotes: copy only from the N sources holding the sentence ranker's best sentences (0 = any)
     min_evidence: float = 0.318  # abstain below this evidence strength (calibrated: bench/calibrate_abstention.py)
     support_threshold: float = 0.95  # a sentence below this support is not shipped (calibrated: bench/faithfulness_audit.py)
     prompt_template: str = ""  # path to a prompt file overriding the bundled one

@@ -19,7 +19,7 @@ from grail.config import Settings, load_settings
 from grail.context import cut_mid_thought, expand_with_next, load_template, pack_context
 from grail.embed import Embedder, get_embedder
 from grail.generate import LLM, get_llm
-from grail.generate.extractive import extractive_answer, render_extracts
+from grail.generate.extractive import extractive_answer, rank_sentences, render_extracts
 from grail.generate.local import LocalLLM
 from grail.generate.quotes import QuoteConstraint, candidate_sentences
 from grail.ingest.chunking import ChunkingConfig
@@ -228,8 +228,9 @@ class Grail:
         else:
             messages = [{"role": "system", "content": context.system}, {"role": "user", "content": context.prompt}]
             extra: dict[str, Any] = {}
+            quoting: list[int] = []  # the sources quotes may come from ([] = all)
             if isinstance(model, LocalLLM) and decoding == "quotes":
-                quotes = self._quote_constraint(model, context)
+                quotes, quoting = self._quote_constraint(model, context, question)
                 if quotes.empty:
                     return self._abstain(question, spec, hits, "no sentence of the sources can be quoted", stages)
                 extra["constrain"] = quotes.allowed
@@ -242,7 +243,7 @@ class Grail:
             else:
                 draft = model.generate(messages, max_tokens=self.settings.answer_tokens, **extra)
             stages.append(StageTrace("generate", time.perf_counter() - t, {
-                "backend": spec, "decoding": decoding, "raw_output": draft}))
+                "backend": spec, "decoding": decoding, "quote_sources": quoting, "raw_output": draft}))
             t = time.perf_counter()
             v = verify_draft(draft, context, threshold=self.settings.support_threshold)
             sentences, said_unknown, repaired = v.sentences, v.said_unknown, v.repaired
@@ -264,10 +265,18 @@ class Grail:
         return Answer(question=question, text=text, sentences=tuple(sentences), citations=citations,
                       abstained=False, faithfulness=faith, backend=spec, trace=Trace(tuple(stages)))
 
-    def _quote_constraint(self, model: LocalLLM, context: Context) -> QuoteConstraint:
-        """``decoding = "quotes"``: the model may only copy whole sentences of the packed sources."""
-        return QuoteConstraint(candidate_sentences(context), model.tokenize, model.end_token,
-                               max_sentences=QUOTE_SENTENCES, max_tokens=self.settings.answer_tokens)
+    def _quote_constraint(self, model: LocalLLM, context: Context, question: str) -> tuple[QuoteConstraint, list[int]]:
+        """``decoding = "quotes"``: the model may only copy whole sentences of the packed sources
+        (with ``quote_sources`` = N, of the N sources that hold the sentence ranker's best sentences)."""
+        trusted: list[int] = []
+        if self.settings.quote_sources > 0:
+            for x in rank_sentences(question, context, self.embedder):
+                if x.source not in trusted:
+                    trusted.append(x.source)
+                if len(trusted) == self.settings.quote_sources:
+                    break
+        return QuoteConstraint(candidate_sentences(context, trusted), model.tokenize, model.end_token,
+                               max_sentences=QUOTE_SENTENCES, max_tokens=self.settings.answer_tokens), trusted
 
     def _complete(self, hit: Hit) -> Hit:
         """A hit cut mid-sentence, extended with the next chunk of its page."""

@@ -19,7 +19,7 @@ may come next; ``GGUFLlama.generate_ids(constrain=...)`` masks everything else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from grail.records import Context
@@ -47,11 +47,14 @@ class _Node:
         return self.shortest
 
 
-def candidate_sentences(context: Context) -> list[tuple[int, str]]:
-    """(source number, sentence) for every sentence a quote may copy, first occurrence only."""
+def candidate_sentences(context: Context, only: Collection[int] = ()) -> list[tuple[int, str]]:
+    """(source number, sentence) for every sentence a quote may copy, first occurrence only;
+    ``only``: of these source numbers alone."""
     seen: set[str] = set()
     out: list[tuple[int, str]] = []
     for n, hit in enumerate(context.sources, start=1):
+        if only and n not in only:
+            continue
         text = hit.chunk.text
         for s, e in split_sentences(text):
             sent = " ".join(text[s:e].split())
