@@ -120,6 +120,7 @@ def test_abstention_names_the_period_no_filing_reports(filings):
     ("Did VaR in the second fiscal quarter of 2023 decrease?", ((2, 2023),)),
     ("Compare Q4 FY23 with 1Q22.", ((4, 2023), (1, 2022))),
     ("What was revenue in FY2022?", ()),
+    ("What does the Q3 10-Q say about leases?", ()),
 ])
 def test_question_quarters(question, quarters):
     assert question_quarters(question) == quarters

@@ -30,7 +30,7 @@ _FORMS = [(re.compile(r"(?i)\b10-?k\b|\bannual report\b"), "10-K"),
           (re.compile(r"(?i)\b8-?k\b|\bcurrent report\b"), "8-K"),
           (re.compile(r"(?i)\bearnings (?:release|call|report)\b|\bpress release\b"), "earnings release")]
 _WORD = re.compile(r"[A-Za-z0-9&]+")
-_Y = r"(?:FY|fiscal\s+(?:year\s+)?)?\s*'?(\d{4}|\d{2})\b"
+_Y = r"(?:FY|fiscal\s+(?:year\s+)?)?\s*'?(\d{4}|\d{2})(?![\w-])"  # not "Q3 10-Q"
 _QUARTERS = [  # (pattern, group of the quarter, group of the year)
     (re.compile(r"(?i)\bQ([1-4])\s*(?:of\s+|,\s*)?" + _Y), 1, 2),  # Q2 of FY2024, Q4 FY23, Q1 2021
     (re.compile(r"(?i)\b(?:FY\s*)?'?(\d{4}|\d{2})\s*Q([1-4])\b"), 2, 1),  # 2021 Q1, FY2023Q2
