@@ -85,11 +85,33 @@ def choose(rows: list[dict]) -> float:
     return best
 
 
+def tatqa_price(workdir: Path, threshold: float) -> dict[str, float]:
+    """Share of TAT-QA dev questions answered (not abstained) at ``threshold``: all, and those whose own
+    context is among the top 10 files (every TAT-QA question is answerable from its context)."""
+    from glossary_check import tatqa_index
+
+    g, questions = tatqa_index(workdir)
+    answered = answered_found = found = 0
+    for gold, q in questions:
+        hits, _ = g.search_traced(q, 10)
+        vocab = g.retriever.vocabulary()
+        ev = evidence_strength(q, hits, g.store, known=lambda n, v=vocab: bool(v.companies_in(n)),
+                               uncovered_periods=vocab.uncovered_periods(q), named_in_doc=vocab.named_in_doc(q))
+        in_top = any(Path(h.path).name == gold for h in hits)
+        found += in_top
+        answered += ev.strength >= threshold
+        answered_found += in_top and ev.strength >= threshold
+    return {"questions": len(questions), "context_in_top10": found / len(questions),
+            "answered": answered / len(questions), "answered_when_context_in_top10": answered_found / max(found, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", required=True, help="a grail index holding all FinanceBench PDFs")
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--out", default="bench/results/abstention.json")
+    ap.add_argument("--tatqa", metavar="DIR", help="also measure the price on TAT-QA dev (answerable financial "
+                    "questions the threshold was not chosen on); its contexts are indexed under DIR")
     args = ap.parse_args()
     g = Grail(args.index)
     rows = measure(g, Path(args.data))
@@ -103,6 +125,8 @@ def main() -> None:
               "cross_validated": cv,
               "cv_mean": {k: statistics.fmean(c[k] for c in cv) for k in cv[0] if k not in ("threshold", "chosen_on")},
               "threshold_all": final, "rates_all_in_sample": rates(rows, final), "rows": rows}
+    if args.tatqa:
+        result["tatqa"] = tatqa_price(Path(args.tatqa), final)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))

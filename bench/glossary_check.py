@@ -72,7 +72,8 @@ def financebench(index: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def tatqa(workdir: Path) -> dict[str, Any]:
+def tatqa_index(workdir: Path) -> tuple[Grail, list[tuple[str, str]]]:
+    """TAT-QA dev's 278 contexts indexed as one Markdown file each; (file name, question) pairs."""
     contexts = json.loads((DATA / "tatqa" / "tatqa_dataset_dev.json").read_text())
     docs = workdir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,11 @@ def tatqa(workdir: Path) -> dict[str, Any]:
         (docs / f"ctx{i:03d}.md").write_text(table + "\n\n" + paras + "\n", encoding="utf-8")
     g = Grail(workdir / "idx")
     g.index(docs)
-    questions = [(f"ctx{i:03d}.md", q["question"]) for i, ctx in enumerate(contexts) for q in ctx["questions"]]
+    return g, [(f"ctx{i:03d}.md", q["question"]) for i, ctx in enumerate(contexts) for q in ctx["questions"]]
+
+
+def tatqa(workdir: Path) -> dict[str, Any]:
+    g, questions = tatqa_index(workdir)
     out: dict[str, Any] = {"questions": len(questions),
                            "expanded": sum(expand(q) != q for _, q in questions)}
     for on in (False, True):
