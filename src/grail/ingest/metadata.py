@@ -42,6 +42,24 @@ _ITEM = re.compile(r"(?i)\bItem\s+(\d\.\d{2})\b")
 _QUARTER_NUM = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_DAY = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})\s*,\s*(\d{4})")
+
+
+def parse_date(text: object) -> tuple[int, int, int] | None:
+    """(year, month, day) of "July 29, 2023" (or "MAY 29, 2022"); None when there is no such date."""
+    m = _DAY.search(str(text or ""))
+    if not m or m.group(1).lower() not in _MONTHS:
+        return None
+    return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))
+
+
+def fiscal_year_named(year: int, month: int, day: int) -> int:
+    """The fiscal year a year ending on this day is named after: its calendar year, except a
+    52/53-week year ending in the first days of January, named after the year before."""
+    return year - 1 if month == 1 and day <= 7 else year
+
+
 def _clean_company(name: str) -> str:
     name = " ".join(re.sub(r"_{2,}", " ", name).split()).strip(" ,.-_")
     if name.isupper() and len(name) > 4:  # "CVS HEALTH CORPORATION" -> "CVS Health Corporation"
@@ -83,9 +101,8 @@ def extract_filing_metadata(doc: Document) -> dict[str, Any]:
 
     if (m := _FISCAL_YEAR.search(head)) and meta.get("form_type") != "10-Q":
         meta["period_end"] = " ".join(m.group(1).split())
-        meta["fiscal_year"] = int(m.group(2))
-        if re.match(r"(?i)jan\w*\.?\s+[1-7]\s*,", meta["period_end"]):
-            meta["fiscal_year"] -= 1  # a 52/53-week year ending in the first days of January
+        end = parse_date(meta["period_end"])
+        meta["fiscal_year"] = fiscal_year_named(*end) if end else int(m.group(2))
     elif m := _QUARTER.search(head):
         meta["period_end"] = " ".join(m.group(1).split())
         meta["fiscal_year"] = int(m.group(2))

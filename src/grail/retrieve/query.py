@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grail.ingest.metadata import fiscal_year_named, parse_date
 from grail.store import DocumentInfo
 from grail.text_units import content_terms
 
@@ -38,8 +39,6 @@ _QUARTERS = [  # (pattern, group of the quarter, group of the year)
     (re.compile(r"(?i)\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\s+(?:of\s+|,\s*)?" + _Y), 1, 2),
 ]
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-_DATE = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})\s*,\s*(\d{4})")
 _ANNUAL = ("10-K", "20-F", "40-F", "10-KT")
 
 
@@ -56,14 +55,6 @@ def question_quarters(question: str) -> tuple[tuple[int, int], ...]:
     return tuple(found)
 
 
-def _date(text: object) -> tuple[int, int, int] | None:
-    """(year, month, day) of "July 29, 2023"."""
-    m = _DATE.search(str(text or ""))
-    if not m or m.group(1).lower() not in _MONTHS:
-        return None
-    return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))
-
-
 def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> tuple[int, int]:
     """(fiscal quarter, fiscal year) of a quarter ending on ``day`` for a company whose year ends on
     ``year_end`` (month, day); the fiscal year is named after the calendar year it ends in, the
@@ -72,9 +63,7 @@ def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> t
     months = ((m + d / 31) - (year_end[0] + year_end[1] / 31)) % 12
     q = round(months / 3) or 4
     end_year = y + ((m - 1) + 12 - 3 * q) // 12 if q < 4 else y  # Q4 ends the year
-    if year_end[0] == 1 and year_end[1] <= 7:
-        end_year -= 1  # a 52/53-week year ending in the first days of January is named after the year before
-    return q, end_year
+    return q, fiscal_year_named(end_year, *year_end)
 
 
 def _collapse(text: str) -> str:
@@ -217,7 +206,7 @@ class EntityVocabulary:
         if not companies:
             return ()
         meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
-        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := _date(mt.get("period_end")))]
+        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
         year_end = (annual_ends[0][1], annual_ends[0][2]) if annual_ends else (12, 31)
         covered: set[tuple[int, int]] = set()
         for mt in meta:
@@ -228,10 +217,10 @@ class EntityVocabulary:
                 continue
             if isinstance(mt.get("fiscal_quarter"), int) and isinstance(fy, int):
                 reported = (mt["fiscal_quarter"], fy)
-            elif form == "10-Q" and (end := _date(mt.get("period_end"))):
+            elif form == "10-Q" and (end := parse_date(mt.get("period_end"))):
                 reported = fiscal_quarter_of(end, year_end)
             elif form == "8-K" and "items" in mt:
-                if "2.02" not in mt["items"] or not (filed := _date(mt.get("report_date"))):
+                if "2.02" not in mt["items"] or not (filed := parse_date(mt.get("report_date"))):
                     continue
                 y, m, d = filed  # the last quarter end before the report date
                 months_back = (m - year_end[0]) % 3 or 3
