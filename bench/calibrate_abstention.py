@@ -19,58 +19,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 from grail import Grail
+from grail.eval.abstention import abstention_rates, abstention_rows
 from grail.eval.datasets import load_financebench
-from grail.ingest.loaders import doc_id_for
-from grail.store import Filters
-from grail.verify.evidence import evidence_strength
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "financebench"
 
 
 def measure(g: Grail, folder: Path) -> list[dict]:
-    rows = []
-    company_of = {d.doc_id: d.metadata.get("company") for d in g.documents()}
-    for q in load_financebench(folder):
-        gold_docs = {doc_id_for(folder / "pdfs" / f"{name}.pdf") for name in q.evidence_doc_names}
-        # the cleaner construction, reported beside the issue's: every filing of the company held out
-        companies = {company_of.get(d) for d in gold_docs} - {None}
-        company_docs = {d for d, c in company_of.items() if c in companies} | gold_docs
-        row = {"id": q.id, "question": q.question}
-        for label, filters in (("answerable", None), ("held_out", Filters(exclude_doc_ids=tuple(sorted(gold_docs)))),
-                               ("company_held_out", Filters(exclude_doc_ids=tuple(sorted(company_docs))))):
-            t = time.perf_counter()
-            hits, _ = g.search_traced(q.question, 10, filters=filters)
-            vocab = g.retriever.vocabulary(filters)
-            ev = evidence_strength(q.question, hits, g.store, filters, known=lambda n, v=vocab: bool(v.companies_in(n)),
-                                   uncovered_periods=vocab.uncovered_periods(q.question),
-                                   named_in_doc=vocab.named_in_doc(q.question))
-            row[label] = {"strength": ev.strength, "coverage": ev.coverage, "years_missing": list(ev.years_missing),
-                          "names_missing": list(ev.names_missing), "periods_missing": list(ev.periods_missing),
-                          "seconds": time.perf_counter() - t}
-            if label == "answerable":
-                gold_pages = set(zip(q.evidence_doc_names, q.evidence_pages))
-                row["evidence_in_top10"] = any((Path(h.path).stem, h.chunk.page) in gold_pages for h in hits)
-        rows.append(row)
-    return rows
+    return abstention_rows(g, folder, load_financebench(folder))
 
 
-def rates(rows: list[dict], threshold: float) -> dict[str, float]:
-    answerable = [r for r in rows if r["evidence_in_top10"]]
-    answered = sum(r["answerable"]["strength"] >= threshold for r in answerable) / max(len(answerable), 1)
-    abstained = sum(r["held_out"]["strength"] < threshold for r in rows) / max(len(rows), 1)
-    all_answerable_answered = sum(r["answerable"]["strength"] >= threshold for r in rows) / max(len(rows), 1)
-    # abstention as a classifier over all 2N asks: positive = "should abstain" (held out)
-    company_abstained = sum(r["company_held_out"]["strength"] < threshold for r in rows) / max(len(rows), 1)
-    tp = sum(r["held_out"]["strength"] < threshold for r in rows)
-    fp = sum(r["answerable"]["strength"] < threshold for r in rows)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    return {"answered_when_evidence_in_top10": answered, "abstained_when_held_out": abstained,
-            "answered_all_answerable": all_answerable_answered, "abstention_precision": precision,
-            "abstention_recall": abstained, "abstained_when_company_held_out": company_abstained}
+rates = abstention_rates
 
 
 def choose(rows: list[dict]) -> float:
@@ -94,9 +56,7 @@ def tatqa_price(workdir: Path, threshold: float) -> dict[str, float]:
     answered = answered_found = found = 0
     for gold, q in questions:
         hits, _ = g.search_traced(q, 10)
-        vocab = g.retriever.vocabulary()
-        ev = evidence_strength(q, hits, g.store, known=lambda n, v=vocab: bool(v.companies_in(n)),
-                               uncovered_periods=vocab.uncovered_periods(q), named_in_doc=vocab.named_in_doc(q))
+        ev = g.evidence(q, hits)
         in_top = any(Path(h.path).name == gold for h in hits)
         found += in_top
         answered += ev.strength >= threshold

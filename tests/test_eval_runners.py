@@ -264,7 +264,8 @@ def test_run_financebench_on_two_real_filings(tmp_path: Path) -> None:
              if line.strip() and json.loads(line)["doc_name"] in names]
     (tmp_path / "fb" / "questions.jsonl").write_text("\n".join(lines) + "\n")
 
-    result = run_financebench(tmp_path / "fb", tmp_path / "index", ks=(1, 5, 10), answers="extractive")
+    result = run_financebench(tmp_path / "fb", tmp_path / "index", ks=(1, 5, 10), answers="extractive",
+                              abstention=True)
     assert result["totals"]["questions"] == len(lines) >= 2
     assert result["index"]["failed"] == [] and result["totals"]["filings_missing"] == 0
     ret = result["totals"]["retrieval"]
@@ -283,8 +284,30 @@ def test_run_financebench_on_two_real_filings(tmp_path: Path) -> None:
     counts = faith["counts"]
     assert counts["shipped_faithful"] <= counts["shipped_sentences"] <= counts["draft_sentences"]
     assert counts["shipped_citations_on_gold"] <= counts["shipped_citations"]
+    # abstention: each question again with its filing held out (here the other company's 8-K is all that is left)
+    abst = result["totals"]["abstention"]
+    rows = [r["abstention"] for r in result["per_query"]]
+    t = abst["min_evidence"]
+    assert abst["abstained_when_held_out"] == sum(r["held_out"]["strength"] < t for r in rows) / len(rows)
+    assert sum(r["held_out"]["strength"] for r in rows) < sum(r["answerable"]["strength"] for r in rows)
+    assert abst["abstained_when_held_out"] >= 0.5, rows
     save_report(result, tmp_path / "fb.json")
     assert read_report(tmp_path / "fb.json")["config"]["index"]["files"] == 2
+
+
+def test_abstention_rates_count_the_issue_s_way() -> None:
+    from grail.eval.abstention import abstention_rates
+
+    def row(answerable: float, held_out: float, in_top10: bool) -> dict:
+        return {"evidence_in_top10": in_top10, "answerable": {"strength": answerable},
+                "held_out": {"strength": held_out}, "company_held_out": {"strength": held_out / 2}}
+
+    rows = [row(0.5, 0.1, True), row(0.2, 0.4, True), row(0.1, 0.05, False), row(0.6, 0.3, False)]
+    r = abstention_rates(rows, 0.35)
+    assert r["answered_when_evidence_in_top10"] == 0.5  # of the two with evidence in the top 10, one answered
+    assert r["abstained_when_held_out"] == r["abstention_recall"] == 0.75
+    assert r["abstention_precision"] == 3 / 5  # 3 held-out abstentions, 2 on answerable asks
+    assert r["answered_all_answerable"] == 0.5 and r["abstained_when_company_held_out"] == 1.0
 
 
 # ---------------------------------------------------------------------------- SciFact

@@ -28,7 +28,7 @@ from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageT
 from grail.retrieve.search import Retriever
 from grail.store import DocumentInfo, Filters
 from grail.store.sqlite import SQLiteStore
-from grail.verify.evidence import evidence_strength
+from grail.verify.evidence import Evidence, evidence_strength
 from grail.verify.support import render, support_score, verify_draft
 
 UNKNOWN = "The documents do not say."
@@ -151,6 +151,15 @@ class Grail:
         return self.retriever.search(query, k, mode=mode, filters=filters, understand=understand, per_page=per_page)
 
     # -- answering -------------------------------------------------------------
+    def evidence(self, question: str, hits: list[Hit], filters: Filters | None = None) -> Evidence:
+        """How well ``hits`` can answer ``question`` (``verify/evidence.py``): the number ``ask``
+        compares with ``min_evidence``, with what the index's metadata says about the company
+        and periods asked (under ``filters``, as if only those documents were indexed)."""
+        vocab = self.retriever.vocabulary(filters)
+        return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
+                                 uncovered_periods=vocab.uncovered_periods(question),
+                                 named_in_doc=vocab.named_in_doc(question))
+
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
             allow_weak: bool = False, on_token: Callable[[str], None] | None = None,
             decoding: str | None = None) -> Answer:
@@ -169,10 +178,7 @@ class Grail:
         stages.append(StageTrace("retrieve", time.perf_counter() - t, rtrace))
 
         t = time.perf_counter()
-        vocab = self.retriever.vocabulary(filters)
-        ev = evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
-                               uncovered_periods=vocab.uncovered_periods(question),
-                               named_in_doc=vocab.named_in_doc(question))
+        ev = self.evidence(question, hits, filters)
         stages.append(StageTrace("evidence", time.perf_counter() - t, {
             "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
             "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing),

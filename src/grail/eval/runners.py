@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from grail.eval.abstention import SETTINGS, abstention_rates, abstention_rows
 from grail.eval.answers import judge_answer
 from grail.eval.datasets import BeirData, dataset_fingerprint, load_beir, load_financebench
 from grail.eval.faithfulness import AnswerAudit, audit_answer, sentence_details, summarize
@@ -291,9 +292,11 @@ def sweep_convex(folder: str | Path, split: str = "train", index_dir: str | Path
 # -- FinanceBench ---------------------------------------------------------------------
 def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks: Sequence[int] = (1, 5, 10, 20),
                      answers: str = "none", *, limit: int | None = None, mode: str | None = None,
-                     settings_overrides: dict[str, Any] | None = None,
+                     abstention: bool = False, settings_overrides: dict[str, Any] | None = None,
                      progress: Progress | None = None) -> dict[str, Any]:
-    """Evidence-page Recall@k and MRR over one shared index of every PDF; optionally answer quality.
+    """Evidence-page Recall@k and MRR over one shared index of every PDF; optionally answer quality,
+    and with ``abstention`` the evidence gate's rates with each question's filing held out
+    (``grail.eval.abstention``) at the configured ``min_evidence``.
 
     A hit is on the evidence when its file stem is the evidence record's
     ``doc_name`` and its 1-based page is that record's page. ``page_recall@k``
@@ -387,8 +390,15 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
                                                / max(sum(r["draft_sentences"] for r in rows), 1), 6),
                 **_latency(answer_s)}
             totals["faithfulness"] = summarize([AnswerAudit(**r["audit"]) for r in rows])
+        if abstention:
+            arows = abstention_rows(g, folder, questions, lambda d, t: _tick(progress, "holding filings out", d, t))
+            totals["abstention"] = {"min_evidence": g.settings.min_evidence,
+                                    "evidence_in_top10": sum(r["evidence_in_top10"] for r in arows),
+                                    **{k: round(v, 6) for k, v in abstention_rates(arows, g.settings.min_evidence).items()}}
+            for row, arow in zip(rows, arows, strict=True):
+                row["abstention"] = {label: arow[label] for label in SETTINGS}
         config = {"ks": ks, "depth": depth, "answers": answers, "mode": mode or g.settings.retrieval,
-                  "limit": limit, "settings": _settings(g)}
+                  "limit": limit, "abstention": abstention, "settings": _settings(g)}
         dataset = {"name": "financebench", "path": str(folder), "questions": len(rows), "subset": bool(limit)}
         return {"kind": "financebench", "config": config, "dataset": dataset, "totals": totals, "per_query": rows,
                 "index": index, "timings": {"index_s": index["seconds"], "search_s": round(sum(search_s), 3),
