@@ -119,7 +119,7 @@ def _with_answers(table: Table, totals: dict[str, Any], skip: tuple[str, ...]) -
     groups = {k: v for k, v in totals.items() if isinstance(v, dict) and k not in skip}
     if not groups:
         return table
-    t = Table("", "metric", "value", title="answers")
+    t = Table("", "metric", "value", title=", ".join(groups))
     for name, values in groups.items():
         flat = {**{k: v for k, v in values.items() if not isinstance(v, dict)},
                 **{f"{k}.{kk}": vv for k, v in values.items() if isinstance(v, dict) for kk, vv in v.items()}}
