@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from grail.embed import Embedder
 from grail.records import Context
 from grail.text_units import content_terms, split_sentences
-from grail.verify.support import not_a_claim
+from grail.verify.support import quotable
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
         text = hit.chunk.text
         for s, e in split_sentences(text):
             sent = text[s:e]
-            # a heading, a title line or a lead-in ("... all 63 questions:") names a topic; it does not answer
-            if len(sent) < 3 or sent.lstrip().startswith("#") or not_a_claim(sent, content_terms(sent)):
+            if not quotable(sent):  # a heading, a title line or a lead-in names a topic; it does not answer
                 continue
             cands.append((n, sent, _terms(sent)))
     if not cands:

@@ -10,7 +10,7 @@ verbatim copy, and grail appends the citation of the source it was copied from.
 The model still decides *which* sentences answer the question and when to stop;
 it cannot write anything else. The decision: whole sentences only (a fragment
 can drop the word that made it true), at most ``max_sentences``, and headings,
-title lines and lead-ins (``not_a_claim``) are never candidates.
+title lines and lead-ins (``quotable``) are never candidates.
 
 ``QuoteConstraint`` is a prefix trie over the sources' sentences, tokenised by
 the model's own tokenizer. ``allowed(generated)`` returns the token ids that
@@ -23,8 +23,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from grail.records import Context
-from grail.text_units import content_terms, split_sentences
-from grail.verify.support import not_a_claim
+from grail.text_units import split_sentences
+from grail.verify.support import quotable
 
 
 @dataclass
@@ -58,8 +58,7 @@ def candidate_sentences(context: Context, only: Collection[int] = ()) -> list[tu
         text = hit.chunk.text
         for s, e in split_sentences(text):
             sent = " ".join(text[s:e].split())
-            if (len(sent) < 3 or sent.startswith("#") or sent in seen
-                    or not_a_claim(sent, content_terms(sent))):
+            if sent in seen or not quotable(sent):
                 continue
             seen.add(sent)
             out.append((n, sent))

@@ -100,6 +100,11 @@ def is_title(sentence: str) -> bool:
     among the common ones, every other word but function words capitalised. It names a topic."""
     if any(not q.is_date for q in parse_quantities(sentence)):
         return False  # "Total Net Sales $ 1,234" is a table row with a value
+    return _title_words(sentence)
+
+
+def _title_words(sentence: str) -> bool:
+    """``is_title`` without the value check (for callers that parsed the sentence's quantities already)."""
     tokens = _WORDS.findall(sentence)
     if any(t.lower() in _VERBS for t in tokens):
         return False  # "The Eleventh Doctor was in Project: Lazarus." says something
@@ -114,9 +119,16 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
     if stripped.endswith(":") or (stripped.startswith("(") and stripped.endswith(")")):
         return True
     quantities = [q for q in parse_quantities(sentence) if not q.is_date]
-    if not quantities and is_title(sentence):
+    if not quantities and _title_words(sentence):
         return True
     return len(set(terms)) < 2 and not (terms and quantities)
+
+
+def quotable(sentence: str) -> bool:
+    """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
+    a lead-in or a fragment (``not_a_claim``). The extractive ranker and quote decoding both ask this."""
+    stripped = sentence.strip()
+    return len(stripped) >= 3 and not stripped.startswith("#") and not not_a_claim(stripped, content_terms(stripped))
 
 
 def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
