@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -15,6 +14,7 @@ import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from conftest import make_pdf
 from grail.ingest import loaders
 from grail.ingest.loaders import (
     SUPPORTED_SUFFIXES,
@@ -27,43 +27,6 @@ from grail.records import Document
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FINANCEBENCH = DATA / "financebench"
-
-
-def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
-    """A minimal, valid PDF written by hand: one Helvetica text line per string."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets: dict[int, int] = {}
-
-    def obj(num: int, body: bytes) -> None:
-        offsets[num] = out.tell()
-        out.write(f"{num} 0 obj\n".encode() + body + b"\nendobj\n")
-
-    kids = [4 + 2 * i for i in range(len(pages))]
-    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
-    obj(2, f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode())
-    obj(3, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    for page_obj, lines in zip(kids, pages, strict=True):
-        ops = ["BT", "/F1 10 Tf", "14 TL", "50 740 Td"]
-        for line in lines:
-            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"({escaped}) Tj T*")
-        stream = "\n".join([*ops, "ET"]).encode("cp1252")
-        obj(page_obj, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-            f"/Contents {page_obj + 1} 0 R >>".encode())
-        obj(page_obj + 1, f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
-    size = 4 + 2 * len(pages)
-    info = ""
-    if title is not None:
-        obj(size, f"<< /Title ({title}) >>".encode())
-        info = f" /Info {size} 0 R"
-        size += 1
-    xref = out.tell()
-    out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
-    for num in range(1, size):
-        out.write(f"{offsets[num]:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {size} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 REPORT_PAGES = [
