@@ -72,6 +72,16 @@ def test_lowercase_common_word_is_not_a_company():
     assert vocab.companies_in("What did advanced micro devices earn?") == ["Advanced Micro Devices, Inc."]
 
 
+def test_initials_of_a_long_name_name_the_company_when_capitalised():
+    # a 2015 cover page names no trading symbol; questions still say "AMD"
+    info = DocumentInfo("d1", "/x.pdf", "s", "pdf", "t", 1, 1, 1, 0.0, 0.0,
+                        {"company": "Advanced Micro Devices, Inc.", "fiscal_year": 2015})
+    vocab = EntityVocabulary([info])
+    assert vocab.companies_in("What is the FY2015 D&A margin for AMD?") == ["Advanced Micro Devices, Inc."]
+    assert vocab.companies_in("how much amd stock") == []
+    assert "ww" not in company_variants("Water Works Inc.")[1]  # two words: no initials
+
+
 def test_excluded_documents_are_neither_searched_nor_recognised(filings):
     vega = next(d.doc_id for d in filings.documents() if d.path.endswith("vega_2022.txt"))
     from grail.store import Filters

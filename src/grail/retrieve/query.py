@@ -76,7 +76,8 @@ def company_variants(name: str) -> tuple[set[str], set[str]]:
     Any case: the full name, the name without suffixes, "J&J"/"JnJ" for a two-word
     name. Proper noun only (the question must capitalise it): the first word alone,
     so "Amazon's" finds Amazon.com, Inc. while "advanced" does not find Advanced
-    Micro Devices.
+    Micro Devices; and the initials of a name of three words or more ("AMD"), for
+    filings whose cover page names no trading symbol.
     """
     words = _WORD.findall(name.lower().replace("&", " "))
     core = [w for w in words if w not in _SUFFIXES]
@@ -88,6 +89,8 @@ def company_variants(name: str) -> tuple[set[str], set[str]]:
             exact |= {core[0][0] + core[1][0], core[0][0] + "n" + core[1][0]}
         if len(core) > 1 and len(core[0]) >= 4 and core[0] not in _COMMON:
             proper.add(core[0])
+        if len(core) >= 3:  # "AMD" for Advanced Micro Devices: written in capitals, so proper-noun only
+            proper.add("".join(w[0] for w in core))
     return {v for v in exact if len(v) >= 2}, proper - exact
 
 
