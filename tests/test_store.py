@@ -71,6 +71,14 @@ def test_delete_document(store):
     assert [c.doc_id for c, _ in store.dense_search(v2[0], 5)] == ["doc2"]
 
 
+def test_page_heads_are_the_start_of_each_page_of_the_asked_documents(store):
+    doc = Document("doc7", "/data/r.pdf", "sha7", "pdf", "R", (Page(1, "COVER\nAcme"), Page(2, "BALANCE SHEETS\n" + "x" * 50)))
+    store.replace_document(doc, _chunks(doc, ["cover acme"]), np.stack([_vec(7)]), size=1, mtime=1.0)
+    _put(store, 8, ["other words"])
+    assert store.page_heads(["doc7"], 20) == [("doc7", 1, "COVER\nAcme"), ("doc7", 2, "BALANCE SHEETS\nxxxxx")]
+    assert store.page_heads([], 20) == []
+
+
 def test_filters_apply_to_dense_and_keyword_alike(store):
     _put(store, 1, ["net income rose"], doc_type="pdf", path="/filings/10k/acme.pdf", seeds=[1])
     _put(store, 2, ["net income fell"], doc_type="html", path="/news/acme.html", seeds=[2])

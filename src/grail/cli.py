@@ -111,6 +111,11 @@ def _explain(ans: Answer, embedder_count: Any) -> None:
                 u = d["understanding"]
                 console.print(f"recognised: companies {u['companies']}, years {u['years']}, forms {u['forms']}; "
                               f"filter applied: {u['applied'] or 'none (searched everything)'}")
+            if "statements" in d:
+                st_pages = d["statements"]["pages"]
+                moved = ", ".join(f"{Path(p['path']).name} p.{p['page']} ({', '.join(p['statements'])})"
+                                  for p in st_pages) or "none titled in these documents"
+                console.print(f"statements named: {', '.join(d['statements']['named'])}; moved first: {moved}")
         elif st.name == "context":
             console.print(f"packed {len(d['sources'])} sources, {d['n_tokens']} tokens of a {d['budget']} budget; "
                           f"dropped {len(d['dropped'])}")

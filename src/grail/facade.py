@@ -156,9 +156,17 @@ class Grail:
         compares with ``min_evidence``, with what the index's metadata says about the company
         and periods asked (under ``filters``, as if only those documents were indexed)."""
         vocab = self.retriever.vocabulary(filters)
+        years = vocab.understand(question).years
+        fiscal_year = {d.doc_id: d.metadata.get("fiscal_year") for d in vocab.docs}
+        statement = next((f"{Path(h.path).name} p.{h.chunk.page}" for h in hits if "statement" in h.ranks
+                          and years and fiscal_year.get(h.chunk.doc_id) == max(years)), "")
+        if any("statement" in h.ranks for h in hits):
+            # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
+            # routing put a statement's pages (a table of numbers, few of the question's words) first
+            hits, _ = self.retriever.search(question, max(len(hits), 5), filters=filters, route=False)
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=vocab.uncovered_periods(question),
-                                 named_in_doc=vocab.named_in_doc(question))
+                                 named_in_doc=vocab.named_in_doc(question), statement=statement)
 
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
             allow_weak: bool = False, on_token: Callable[[str], None] | None = None,
@@ -182,7 +190,7 @@ class Grail:
         stages.append(StageTrace("evidence", time.perf_counter() - t, {
             "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
             "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing),
-            "periods_missing": list(ev.periods_missing)}))
+            "periods_missing": list(ev.periods_missing), "statement": ev.statement}))
         if ev.strength < self.settings.min_evidence and not allow_weak:
             why = f"evidence strength {ev.strength:.2f} is below min_evidence {self.settings.min_evidence}"
             if ev.names_missing:

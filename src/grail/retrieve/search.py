@@ -23,6 +23,7 @@ from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import EntityVocabulary
+from grail.retrieve.statements import HEAD_CHARS, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
 from grail.text_units import STOPWORDS
@@ -69,6 +70,23 @@ class Retriever:
         self.settings = settings
         self._vocab: EntityVocabulary | None = None
         self._vocab_key: tuple[Any, ...] | None = None
+        self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
+        self._statements_key: tuple[int, float] | None = None
+
+    def statement_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], set[str]]:
+        """(doc_id, page) -> the financial statements titled on that page, for these documents (cached)."""
+        version = self.store.version()
+        cache = self._statements if version == self._statements_key else {}
+        missing = [d for d in doc_ids if d not in cache]
+        if missing:
+            found: dict[str, dict[int, set[str]]] = {d: {} for d in missing}
+            for doc_id, page, head in self.store.page_heads(missing, HEAD_CHARS):
+                kinds = page_statements(head)
+                if kinds:
+                    found[doc_id][page] = kinds
+            cache = {**cache, **found}  # a new dict: a concurrent reader keeps a consistent one
+        self._statements, self._statements_key = cache, version
+        return {(d, p): kinds for d in doc_ids for p, kinds in cache[d].items()}
 
     def vocabulary(self, filters: Filters | None = None) -> EntityVocabulary:
         """The entity vocabulary of the documents the filters allow, rebuilt when documents change."""
@@ -81,12 +99,14 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, *, mode: str | None = None, filters: Filters | None = None,
                fusion: str | None = None, understand: bool | None = None,
-               per_page: bool = False) -> tuple[list[Hit], dict[str, Any]]:
+               per_page: bool = False, route: bool | None = None) -> tuple[list[Hit], dict[str, Any]]:
         """Hits for ``query``; without explicit filters, recognised entities narrow the search first.
 
         ``per_page``: rank pages instead of chunks - each page is represented by its best
         chunk (max-pooling, as documents are for BEIR), so the k hits are k distinct pages.
+        ``route``: statement routing (``_route_statements``); default: the ``statement_routing`` setting.
         """
+        route = self.settings.statement_routing if route is None else route
         mode = mode or self.settings.retrieval
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -106,7 +126,7 @@ class Retriever:
                 if not allowed:
                     continue
                 narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
-                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page)
+                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page, route)
                 available = self.store.count_chunks(allowed)
                 if per_page:  # k pages can only be filled from as many pages as the documents have
                     wanted = set(allowed)
@@ -116,10 +136,10 @@ class Retriever:
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route)
             trace["understanding"] = {**u.as_trace(), "applied": None}
         else:
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route)
         trace["embed_s"] = embed_s
         return hits, trace
 
@@ -169,6 +189,49 @@ class Retriever:
                             "score": round(h.scores["rerank"], 4), "path": h.path} for r, h in enumerate(out, 1)]
         return out + tail
 
+    def _route_statements(self, hits: list[Hit], statements: tuple[str, ...], doc_ids: tuple[str, ...],
+                          trace: dict[str, Any], per_kind: int = 2) -> list[Hit]:
+        """The pages titled with a statement the question names first (``retrieve/statements.py``).
+
+        Per statement, the ``per_kind`` titled pages that retrieval ranks highest among the
+        allowed documents move to the front with every chunk of theirs that retrieval found
+        (the statement is one table: its rows are read together), each page's chunks in
+        retrieval order; pages go first-of-each-statement before any second, and by the rank
+        of their best chunk within that. Everything else keeps its order; nothing is added
+        that retrieval did not find. Moved hits are re-scored just above the former best, so
+        scores still fall with rank; ``ranks["retrieved"]`` keeps each hit's place before
+        routing and ``ranks["statement"]`` its place among the moved.
+        """
+        titled = self.statement_pages(doc_ids)
+        if not titled:
+            trace["statements"] = {"named": list(statements), "pages": []}
+            return hits
+        hits = [dataclasses.replace(h, ranks={**h.ranks, "retrieved": i}) for i, h in enumerate(hits, start=1)]
+        order: dict[tuple[str, int], tuple[int, int]] = {}  # page -> (its place among its statement's pages, rank)
+        taken = Counter[str]()
+        for i, h in enumerate(hits):
+            key = (h.chunk.doc_id, h.chunk.page)
+            kinds = [s for s in statements if s in titled.get(key, ()) and taken[s] < per_kind]
+            if key in order or not kinds:
+                continue
+            order[key] = (min(taken[s] for s in kinds), i)
+            taken.update(kinds)
+        pages = sorted(order, key=order.__getitem__)
+        where = {key: n for n, key in enumerate(pages)}
+        picked = sorted((i for i, h in enumerate(hits) if (h.chunk.doc_id, h.chunk.page) in where),
+                        key=lambda i: (where[(hits[i].chunk.doc_id, hits[i].chunk.page)], i))
+        top = max((h.score for h in hits), default=0.0)
+        moved = [dataclasses.replace(hits[i], score=top + (len(picked) - r) * 1e-6,
+                                     ranks={**hits[i].ranks, "statement": r + 1})
+                 for r, i in enumerate(picked)]
+        chosen = set(picked)
+        rest = [h for i, h in enumerate(hits) if i not in chosen]
+        paths = {(h.chunk.doc_id, h.chunk.page): h.path for h in moved}
+        trace["statements"] = {"named": list(statements), "pages": [
+            {"path": paths[key], "page": key[1], "statements": sorted(set(statements) & titled[key])}
+            for key in pages]}
+        return moved + rest
+
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
         fb = self.store.vectors(chunk_ids)
@@ -178,7 +241,7 @@ class Retriever:
         return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
-                fusion: str | None, per_page: bool = False) -> tuple[list[Hit], dict[str, Any]]:
+                fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         n = max(k, self.settings.candidates)
         # a single retriever returns k, unless pages are wanted: several chunks may share a page
@@ -232,7 +295,8 @@ class Retriever:
 
         hits: list[Hit] = []
         depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
-        if per_page:
+        statements = named_statements(query) if route and filters and filters.doc_ids else ()
+        if per_page or statements:
             depth = len(fused)  # collapsing needs the whole fused list to fill k distinct pages
         for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
@@ -248,6 +312,8 @@ class Retriever:
                                "score": round(h.score, 4), "path": h.path} for h in hits[:k]]
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
+        if statements and filters:
+            hits = self._route_statements(hits, statements, filters.doc_ids, trace)
         if per_page:
             hits = best_per_page(hits)
             trace["per_page"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,

@@ -62,6 +62,9 @@ class Store(Protocol):
 
     def page_text(self, doc_id: str, page: int) -> str | None: ...
 
+    def page_heads(self, doc_ids: Sequence[str], chars: int = 800) -> list[tuple[str, int, str]]:
+        """(doc_id, page, first ``chars`` characters of the page) for every page of these documents."""
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
 
     def neighbours(self, chunk: Chunk, before: int = 1, after: int = 1) -> list[Chunk]: ...

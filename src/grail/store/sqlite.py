@@ -223,6 +223,16 @@ class SQLiteStore:
                                    (doc_id, page)).fetchone()
         return row[0] if row else None
 
+    def page_heads(self, doc_ids: Sequence[str], chars: int = 800) -> list[tuple[str, int, str]]:
+        """(doc_id, page number, the page's first ``chars`` characters) of every page of these documents."""
+        out: list[tuple[str, int, str]] = []
+        for i in range(0, len(doc_ids), 900):
+            part = list(doc_ids[i : i + 900])
+            out += [(r[0], int(r[1]), r[2]) for r in self._conn().execute(
+                f"SELECT doc_id, number, substr(text, 1, ?) FROM pages WHERE doc_id IN ({','.join('?' * len(part))})"
+                " ORDER BY doc_id, number", [chars, *part])]
+        return out
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         if not chunk_ids:
             return []

@@ -37,6 +37,7 @@ class Evidence:
     years_missing: tuple[int, ...] = ()
     names_missing: tuple[str, ...] = ()
     periods_missing: tuple[str, ...] = ()  # asked years/quarters no document of the named company reports
+    statement: str = ""  # the page of the financial statement the question names, for the year it names
     notes: dict[str, float] = field(default_factory=dict)
 
 
@@ -87,11 +88,16 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
                       filters: Filters | None = None, top: int = 5,
                       known: Callable[[str], bool] | None = None,
                       uncovered_periods: Sequence[str] = (),
-                      named_in_doc: Mapping[str, Collection[str]] | None = None) -> Evidence:
+                      named_in_doc: Mapping[str, Collection[str]] | None = None,
+                      statement: str = "") -> Evidence:
     """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
     ``uncovered_periods``: asked years/quarters that no document of the named company reports (index
     metadata); ``named_in_doc``: doc_id -> the question's words naming the company that document is
-    about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not)."""
+    about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not); ``statement``:
+    a retrieved page that is the financial statement the question names, in a filing of the fiscal
+    year it names ("... in the balance sheet: what is the FY2018 net PP&E?" and 3M's FY2018 balance
+    sheet): that page is what was asked for, though its rows use other words ("Property, plant and
+    equipment - net"), so it covers the question."""
     terms = list(dict.fromkeys(content_terms(question_focus(question)))) or list(dict.fromkeys(content_terms(question)))
     terms = [t for t in terms if t not in _PRONOUNS] or terms
     passages = [h.chunk.index_text or h.chunk.text for h in hits[:top]]
@@ -104,6 +110,8 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
     idf = {t: math.log(1 + (len(passages) + 1) / (df[t] + 0.5)) for t in terms}
     total = sum(idf.values())
     coverage = max(sum(idf[t] for t in terms if t in have) / total for have in present)
+    if statement:
+        coverage = 1.0
     years = question_years(question)
     joined = "\n".join(passages)
     years_missing = tuple(sorted(y for y in years if str(y) not in joined))
@@ -120,4 +128,4 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
     periods_missing = tuple(uncovered_periods)
     if periods_missing:  # a year or quarter the answer needs that no filing of the company reports
         strength *= 0.5
-    return Evidence(strength, coverage, years_missing, names_missing, periods_missing)
+    return Evidence(strength, coverage, years_missing, names_missing, periods_missing, statement)

@@ -1,0 +1,137 @@
+"""Statement routing: a question naming a financial statement gets that statement's titled page first."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_pdf
+from grail import Grail
+from grail.retrieve.statements import named_statements, page_statements, title_kind
+
+
+@pytest.mark.parametrize("question,kinds", [
+    ("Answer by relying on the details shown in the cash flow statement.", ("cash_flow_statement",)),
+    ("using the P&L statement and the statement of cash flows", ("income_statement", "cash_flow_statement")),
+    ("from the statement of financial position, what is the working capital ratio?", ("balance_sheet",)),
+    ("what is shown in the balance sheet and the statement of income?", ("balance_sheet", "income_statement")),
+    ("What drove the change in operating margin?", ()),
+    ("Which activity brought in the most cash flow?", ()),  # a metric, not a statement
+    ("What was free cash flow in FY2022?", ()),
+])
+def test_named_statements(question, kinds):
+    assert named_statements(question) == kinds
+
+
+@pytest.mark.parametrize("line,kind", [
+    ("CONSOLIDATED BALANCE SHEETS", "balance_sheet"),
+    ("Consolidated Balance Shee t", "balance_sheet"),  # PDF text splits words
+    ("CASH FLOWS STATEMENTS", "cash_flow_statement"),
+    ("INCOME STATEMENTS", "income_statement"),
+    ("Consolidated Statements of Earnings GENERAL MILLS, INC. AND SUBSIDIARIES", "income_statement"),
+    ("Condensed Consolidated Statements of Operations (Unaudited)", "income_statement"),
+    ("Consolidated Statements of Income and Comprehensive Income", "income_statement"),
+    ("Consolidated Statement of Financial Position", "balance_sheet"),
+    ("Consolidated Statement of Cash Flow s", "cash_flow_statement"),
+    ("Consolidated Statement of Comprehensive Income", None),  # not one of the three
+    ("Notes to Consolidated Financial Statements", None),
+    ("Consolidated Statement of Operations:", None),  # labels part of a note's table
+    ("Balance Sheet", None),  # a column header more often than a title
+    ("remaining net deferred tax assets in our consolidated balance sheet.", None),  # wrapped prose
+    ("Consolidated Statement of Cash Flows for the years ended December 31, 2018, 2017 and 2016 60", None),  # contents
+])
+def test_title_kind(line, kind):
+    assert title_kind(line) == kind
+
+
+def test_page_statements_reads_only_the_head_of_a_page():
+    head = "Table of Contents\n3M Company and Subsidiaries\nConsolidated Statement of Cash Flows\nYears ended\n"
+    assert page_statements(head) == {"cash_flow_statement"}
+    late = "\n".join(["Some prose line."] * 30) + "\nCONSOLIDATED BALANCE SHEETS\n"
+    assert page_statements(late) == set()
+
+
+COVER = ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-K",
+         "For the fiscal year ended December 31, 2022", "Commission File Number 001-0000", "{company}",
+         "(Exact name of registrant as specified in its charter)",
+         "Common Stock, par value $0.01 {ticker} New York Stock Exchange"]
+# the prose pages say "balance sheet" and "current assets" far more often than the statement does
+PROSE = [
+    ["ITEM 7. MANAGEMENT'S DISCUSSION AND ANALYSIS",
+     "Our balance sheet remained strong in 2022. Total current assets on the balance sheet grew as current assets",
+     "such as receivables and inventories rose; the balance sheet shows current assets well above current liabilities.",
+     "We manage current assets and the balance sheet carefully, and current assets are reviewed every quarter."],
+    ["NOTE 4. RECEIVABLES",
+     "Receivables are current assets on the consolidated balance sheet. Current assets include trade receivables",
+     "net of allowances; the balance sheet presents current assets and total current assets by class.",
+     "Total current assets reported on the balance sheet include receivables of the widget segment."],
+]
+STATEMENT = ["{company}", "CONSOLIDATED BALANCE SHEETS", "(In millions)", "December 31, 2022 2021",
+             "Cash and cash equivalents 1,204 1,010", "Receivables 870 802", "Inventories 455 410",
+             "Total current assets 2,529 2,222", "Property, plant and equipment 3,100 2,950", "Total assets 5,629 5,172"]
+
+
+def _filing(company: str, ticker: str) -> bytes:
+    cover = [line.format(company=company, ticker=ticker) for line in COVER]
+    return make_pdf([cover, *PROSE, [line.format(company=company) for line in STATEMENT]])
+
+
+@pytest.fixture(scope="module")
+def filings(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("statements")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "orion_2022_10k.pdf").write_bytes(_filing("ORION WIDGETS CORPORATION", "ORWG"))
+    (docs / "vega_2022_10k.pdf").write_bytes(_filing("VEGA FOODS, INC.", "VEGF"))
+    g = Grail(root / "idx", embedder=embedder)
+    assert g.index(docs).ok
+    yield g, root
+    g.close()
+
+
+QUESTION = "What were Orion's total current assets in FY2022 according to the balance sheet?"
+
+
+def test_the_named_statement_page_comes_first(filings):
+    g, root = filings
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    plain = off.search(QUESTION, 4, per_page=True)
+    assert plain[0].chunk.page != 4, "prose should outrank the statement without routing, or this test proves nothing"
+
+    pages, trace = g.search_traced(QUESTION, 4, per_page=True)
+    assert (pages[0].path.endswith("orion_2022_10k.pdf"), pages[0].chunk.page) == (True, 4)
+    assert {h.path.rsplit("/", 1)[-1] for h in pages} == {"orion_2022_10k.pdf"}  # still within the company
+    assert trace["statements"]["named"] == ["balance_sheet"]
+    assert trace["statements"]["pages"][0]["page"] == 4
+    assert pages[0].ranks["statement"] == 1
+    scores = [h.score for h in pages]
+    assert scores == sorted(scores, reverse=True)  # downstream readers of the score see the same order
+
+    chunks = g.search(QUESTION, 6)  # chunk ranking: the statement's chunks lead, the rest follow in order
+    assert chunks[0].chunk.page == 4
+    # routing reorders, it never drops: what retrieval found without it is still there
+    assert {h.chunk.chunk_id for h in plain} <= {h.chunk.chunk_id for h in g.search(QUESTION, 200)}
+
+
+def test_a_question_without_a_company_or_statement_is_not_routed(filings):
+    g, _ = filings
+    _, trace = g.search_traced("What were total current assets according to the balance sheet?", 4)
+    assert "statements" not in trace  # no documents recognised: a statement page of every company is no answer
+    _, trace = g.search_traced("What were Orion's total current assets in FY2022?", 4)
+    assert "statements" not in trace
+
+
+def test_the_named_statement_of_the_named_year_is_evidence(filings):
+    g, root = filings
+    # the statement has no row called "quick ratio": by the question's words alone the evidence is weak
+    question = "Using the balance sheet, what was Orion's FY2022 quick ratio?"
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    plain = off.evidence(question, off.search(question, 8))
+    assert plain.statement == "" and plain.strength < g.settings.min_evidence, "or this test proves nothing"
+    ev = g.evidence(question, g.search(question, 8))
+    assert ev.statement == "orion_2022_10k.pdf p.4" and ev.coverage == 1.0 and ev.strength >= g.settings.min_evidence
+    answer = g.ask(question)
+    assert not answer.abstained
+    assert answer.trace.stage("evidence").data["statement"] == "orion_2022_10k.pdf p.4"
+    # another year's statement is not the one asked for
+    other = "Using the balance sheet, what was Orion's FY2019 quick ratio?"
+    assert g.evidence(other, g.search(other, 8)).statement == ""
