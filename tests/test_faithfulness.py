@@ -112,3 +112,12 @@ def test_title_lines_are_recognised():
     assert not is_title("The Eleventh Doctor was in Project: Lazarus.")  # a claim, if a wrong one
     assert not_a_claim("(in millions, except per share data)", ["million", "except", "share", "data"])
     assert not_a_claim("AMAZON.COM, INC.", ["amazon", "com", "inc"])
+
+
+def test_a_pointer_elsewhere_is_not_an_answer():
+    from grail.verify.support import quotable
+
+    assert not quotable("(b) Refer to Business Segment Results on page 18 for discussion of revenue sharing.")
+    assert not quotable("See accompanying notes to consolidated financial statements.")
+    assert quotable("Seeds of the plant were sown in 1850.")  # "see" only as a word of its own
+    assert quotable("Net income was $5.2 billion in 2022; see Note 4.")  # a claim that also points

@@ -135,3 +135,29 @@ def test_the_named_statement_of_the_named_year_is_evidence(filings):
     # another year's statement is not the one asked for
     other = "Using the balance sheet, what was Orion's FY2019 quick ratio?"
     assert g.evidence(other, g.search(other, 8)).statement == ""
+
+
+def test_the_answer_quotes_the_statement_row(filings):
+    g, root = filings
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False).ask(QUESTION)
+    assert "2,529" not in off.text, "without routing the prose should win, or this test proves nothing"
+    answer = g.ask(QUESTION)
+    assert not answer.abstained and "Total current assets 2,529" in answer.text
+    assert {c.page for c in answer.citations} == {4}
+
+
+def test_extraction_falls_back_when_the_statement_has_nothing_quotable(embedder):
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    def hit(n: int, text: str, **ranks: int) -> Hit:
+        return Hit(Chunk(f"c{n}", "d", n, text, n, 0, len(text)), 1.0 / n, ranks=dict(ranks))
+
+    title_only = hit(1, "CONSOLIDATED BALANCE SHEETS", statement=1)
+    prose = hit(2, "Total current assets were $2,529 million at the end of 2022.")
+    rows = hit(3, "Total current assets 2,529 2,222", statement=2)
+    q = "What were total current assets in 2022?"
+    both = Context(q, (title_only, prose, rows), "", "", 0, 0)
+    assert {x.source for x in rank_sentences(q, both, embedder)} == {3}  # only the statement's rows
+    alone = Context(q, (title_only, prose), "", "", 0, 0)
+    assert [x.source for x in rank_sentences(q, alone, embedder)] == [2]  # nothing quotable there: every source

@@ -2,7 +2,9 @@
 
 Every sentence (or table row) of the packed sources is a candidate, scored
 by how much of the question it covers (IDF-weighted over the candidates) and
-by its embedding similarity to the question. The best one, plus a close
+by its embedding similarity to the question; when the question names a
+financial statement and statement routing put its pages among the sources,
+only that statement's rows are. The best one, plus a close
 runner-up from the same passage, are returned verbatim with their [n] citations, so every
 word of the answer is quoted from a document. The decision: it never
 paraphrases, so it cannot hallucinate; below ``min_score`` it abstains.
@@ -36,16 +38,26 @@ def _terms(text: str) -> set[str]:
     return set(content_terms(text)) | set(_IDENT.findall(text))
 
 
-def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
-    q_terms = _terms(question)
-    cands: list[tuple[int, str, set[str]]] = []
+def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[int, str, set[str]]]:
+    """(source number, sentence, its terms) for every quotable sentence of the sources (or of ``only``)."""
+    out = []
     for n, hit in enumerate(context.sources, start=1):
+        if only and n not in only:
+            continue
         text = hit.chunk.text
         for s, e in split_sentences(text):
             sent = text[s:e]
-            if not quotable(sent):  # a heading, a title line or a lead-in names a topic; it does not answer
-                continue
-            cands.append((n, sent, _terms(sent)))
+            if quotable(sent):  # a heading, a title line or a lead-in names a topic; it does not answer
+                out.append((n, sent, _terms(sent)))
+    return out
+
+
+def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
+    q_terms = _terms(question)
+    # a question that names a financial statement is answered from it: when statement routing put
+    # that statement's pages among the sources, only their rows are candidates (if any can answer)
+    statement = {n for n, hit in enumerate(context.sources, start=1) if "statement" in hit.ranks}
+    cands = (_candidates(context, statement) if statement else []) or _candidates(context)
     if not cands:
         return []
     df: dict[str, int] = {}

@@ -124,11 +124,16 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
     return len(set(terms)) < 2 and not (terms and quantities)
 
 
+_POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b")
+
+
 def quotable(sentence: str) -> bool:
     """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
-    a lead-in or a fragment (``not_a_claim``). The extractive ranker and quote decoding both ask this."""
+    a lead-in or a fragment (``not_a_claim``), nor a pointer elsewhere ("(b) Refer to Business Segment
+    Results on page 18", "See accompanying notes"). The extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
-    return len(stripped) >= 3 and not stripped.startswith("#") and not not_a_claim(stripped, content_terms(stripped))
+    return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(stripped)
+            and not not_a_claim(stripped, content_terms(stripped)))
 
 
 def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
