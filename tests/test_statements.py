@@ -161,3 +161,16 @@ def test_extraction_falls_back_when_the_statement_has_nothing_quotable(embedder)
     assert {x.source for x in rank_sentences(q, both, embedder)} == {3}  # only the statement's rows
     alone = Context(q, (title_only, prose), "", "", 0, 0)
     assert [x.source for x in rank_sentences(q, alone, embedder)] == [2]  # nothing quotable there: every source
+
+
+def test_rows_are_ranked_by_the_sentence_that_asks(embedder):
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = ("Net cash provided by operating activities 1,426 1,383\nDividends paid (389) (353)\n"
+            "Cash flows used in financing activities, as outlined (1,200) (900)")
+    page = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0, ranks={"statement": 1})
+    q = ("How much did Orion pay out in cash dividends in FY2022? Compute the answer by primarily using "
+         "the details outlined in the statement of cash flows.")  # instruction words match the wrong row
+    best = rank_sentences(q, Context(q, (page,), "", "", 0, 0), embedder)[0]
+    assert best.text.startswith("Dividends paid")

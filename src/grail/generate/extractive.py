@@ -2,12 +2,14 @@
 
 Every sentence (or table row) of the packed sources is a candidate, scored
 by how much of the question it covers (IDF-weighted over the candidates) and
-by its embedding similarity to the question; when the question names a
-financial statement and statement routing put its pages among the sources,
-only that statement's rows are. The best one, plus a close
-runner-up from the same passage, are returned verbatim with their [n] citations, so every
-word of the answer is quoted from a document. The decision: it never
-paraphrases, so it cannot hallucinate; below ``min_score`` it abstains.
+by its embedding similarity to the question; the question is read as the
+evidence gate reads it, its sentence that asks (instructions around it are
+not what the answer must say). When the question names a financial statement
+and statement routing put that statement's pages among the sources, only its
+rows are candidates. The best one, plus a close runner-up from the same
+passage, are returned verbatim with their [n] citations, so every word of the
+answer is quoted from a document. The decision: it never paraphrases, so it
+cannot hallucinate; below ``min_score`` it abstains.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from grail.embed import Embedder
 from grail.records import Context
 from grail.text_units import content_terms, split_sentences
+from grail.verify.evidence import question_focus
 from grail.verify.support import quotable
 
 
@@ -53,6 +56,9 @@ def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[in
 
 
 def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
+    # the sentence that asks, not the instructions around it ("... by relying on the details shown
+    # in the cash flow statement") whose words every row of that statement shares
+    question = question_focus(question)
     q_terms = _terms(question)
     # a question that names a financial statement is answered from it: when statement routing put
     # that statement's pages among the sources, only their rows are candidates (if any can answer)
