@@ -121,3 +121,13 @@ def test_a_pointer_elsewhere_is_not_an_answer():
     assert not quotable("See accompanying notes to consolidated financial statements.")
     assert quotable("Seeds of the plant were sown in 1850.")  # "see" only as a word of its own
     assert quotable("Net income was $5.2 billion in 2022; see Note 4.")  # a claim that also points
+
+
+def test_a_unit_legend_is_not_an_answer():
+    from grail.verify.support import quotable
+
+    assert not quotable("(Dollars in millions, except per share amount) 2018 2017 Consolidated Balance Shee t")
+    assert not quotable("Consolidated Balance Sheets $ in millions, except per share and share amounts")
+    assert quotable("Revenue was $5.2 billion in 2018, in millions of units sold 3.1.")  # it states values
+    assert quotable("Merchandise inventories 5,409 5,209")
+    assert quotable("Fleas regurgitate, resulting in thousands of plague bacteria being flushed into the site.")

@@ -125,15 +125,23 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
 
 
 _POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b")
+_UNIT_LEGEND = re.compile(r"(?i)\bin\s+(?:millions|thousands|billions)\s*(?:[,;)]|$|except\b)|\bexcept\s+per[\s-]share\b")
+
+
+def unit_legend(sentence: str) -> bool:
+    """A table's unit line with no value in it: "(Dollars in millions, except per share amount) 2018 2017",
+    "Consolidated Balance Sheets $ in millions, except per share and share amounts"."""
+    return bool(_UNIT_LEGEND.search(sentence)) and all(q.is_date for q in parse_quantities(sentence))
 
 
 def quotable(sentence: str) -> bool:
     """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
     a lead-in or a fragment (``not_a_claim``), nor a pointer elsewhere ("(b) Refer to Business Segment
-    Results on page 18", "See accompanying notes"). The extractive ranker and quote decoding both ask this."""
+    Results on page 18", "See accompanying notes"), nor a table's unit legend (``unit_legend``). The
+    extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
     return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(stripped)
-            and not not_a_claim(stripped, content_terms(stripped)))
+            and not unit_legend(stripped) and not not_a_claim(stripped, content_terms(stripped)))
 
 
 def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
