@@ -14,6 +14,7 @@ from grail.retrieve.statements import named_statements, page_statements, title_k
     ("using the P&L statement and the statement of cash flows", ("income_statement", "cash_flow_statement")),
     ("from the statement of financial position, what is the working capital ratio?", ("balance_sheet",)),
     ("what is shown in the balance sheet and the statement of income?", ("balance_sheet", "income_statement")),
+    ("Per the consolidated statement of profit or loss, what was revenue?", ("income_statement",)),
     ("What drove the change in operating margin?", ()),
     ("Which activity brought in the most cash flow?", ()),  # a metric, not a statement
     ("What was free cash flow in FY2022?", ()),
@@ -32,6 +33,9 @@ def test_named_statements(question, kinds):
     ("Consolidated Statements of Income and Comprehensive Income", "income_statement"),
     ("Consolidated Statement of Financial Position", "balance_sheet"),
     ("Consolidated Statement of Cash Flow s", "cash_flow_statement"),
+    ("CONSOLIDATED STATEMENTS OF INCOME (LOSS)", "income_statement"),
+    ("Consolidated Statements of Operations and Comprehensive Income (Loss)", "income_statement"),
+    ("Consolidated Statement of Profit or Loss", "income_statement"),  # IFRS
     ("Consolidated Statement of Comprehensive Income", None),  # not one of the three
     ("Notes to Consolidated Financial Statements", None),
     ("Consolidated Statement of Operations:", None),  # labels part of a note's table
@@ -48,6 +52,11 @@ def test_page_statements_reads_only_the_head_of_a_page():
     assert page_statements(head) == {"cash_flow_statement"}
     late = "\n".join(["Some prose line."] * 30) + "\nCONSOLIDATED BALANCE SHEETS\n"
     assert page_statements(late) == set()
+    wrapped = "ACME CORP\nCONSOLIDATED STATEMENTS OF\nCASH FLOWS\n(in millions)\n"
+    assert page_statements(wrapped) == {"cash_flow_statement"}
+    column = "Offsetting of Financial Assets\nPresented in the Consolidated\nBalance Sheet\nGross Amounts\n"
+    assert page_statements(column) == set()  # a column header, not a title
+    assert page_statements("Amounts netted on the\nConsolidated\nbalance sheets\nNet\n") == set()
 
 
 COVER = ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-K",

@@ -28,7 +28,8 @@ _ASKED = {
     "balance_sheet": re.compile(r"(?i)\bbalance[\s-]+sheets?\b|\bstatements?\s+of\s+(?:consolidated\s+)?financial\s+"
                                 r"(?:position|condition)\b"),
     "income_statement": re.compile(r"(?i)\bincome\s+statements?\b|\bstatements?\s+of\s+(?:consolidated\s+)?"
-                                   r"(?:income|operations|earnings)\b|\bP\s?&\s?L\b|\bprofit\s+(?:and|&)\s+loss\b"),
+                                   r"(?:income|operations|earnings|profit\s+or\s+loss)\b|\bP\s?&\s?L\b"
+                                   r"|\bprofit\s+(?:and|&)\s+loss\b"),
     "cash_flow_statement": re.compile(r"(?i)\bcash[\s-]+flows?\s+statements?\b|\bstatements?\s+of\s+"
                                       r"(?:consolidated\s+)?cash\s+flows?\b"),
 }
@@ -37,11 +38,12 @@ _ASKED = {
 # ("Consolidated Balance Shee t" and "CONSOLIDATED BALANCE SHEETS" read alike)
 _TITLE = {
     "balance_sheet": r"balancesheets?|statements?of(?:consolidated)?financial(?:position|condition)",
-    "income_statement": r"statements?of(?:consolidated)?(?:income|operations|earnings)|incomestatements?",
+    "income_statement": r"statements?of(?:consolidated)?(?:income|operations|earnings|profitorloss)(?:loss)?"
+                        r"|incomestatements?|profitandlossaccounts?",
     "cash_flow_statement": r"statements?of(?:consolidated)?cashflows?|cashflows?statements?",
 }
 _TITLE_LINE = {kind: re.compile(r"(?:condensed)?(?:consolidated)?(?:combined)?(?:" + pattern +
-                                r")(?:and(?:other)?comprehensive(?:income|loss|earnings))?"
+                                r")(?:and(?:other)?comprehensive(?:income|loss|earnings)+)?"
                                 r"(?:continued|unaudited|in(?:millions|thousands|billions)\w*)*")
                for kind, pattern in _TITLE.items()}
 _CAPS_SUFFIX = re.compile(r"\s+[A-Z][A-Z0-9 ,.&'()\-]*[A-Z.)]$")  # "... Earnings GENERAL MILLS, INC. AND SUBSIDIARIES"
@@ -89,10 +91,15 @@ def title_kind(line: str) -> str | None:
 
 
 def page_statements(page_head: str) -> set[str]:
-    """The statements titled in the first lines of a page."""
+    """The statements titled in the first lines of a page. A title in capitals may wrap onto a second
+    line ("CONSOLIDATED STATEMENTS OF" / "CASH FLOWS"); mixed-case pairs are not joined, since a table's
+    wrapped column header reads the same ("Amounts netted on the Consolidated" / "balance sheets")."""
+    lines = [line.strip() for line in page_head[:HEAD_CHARS].split("\n")[:HEAD_LINES]]
     found = set()
-    for line in page_head[:HEAD_CHARS].split("\n")[:HEAD_LINES]:
-        kind = title_kind(line)
-        if kind:
-            found.add(kind)
+    for i, line in enumerate(lines):
+        wrapped = f"{line} {lines[i + 1]}" if i + 1 < len(lines) else ""
+        for candidate in (line, wrapped if wrapped.isupper() else ""):
+            kind = title_kind(candidate)
+            if kind:
+                found.add(kind)
     return found
