@@ -183,3 +183,10 @@ def test_rows_are_ranked_by_the_sentence_that_asks(embedder):
          "the details outlined in the statement of cash flows.")  # instruction words match the wrong row
     best = rank_sentences(q, Context(q, (page,), "", "", 0, 0), embedder)[0]
     assert best.text.startswith("Dividends paid")
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense"])
+def test_a_single_retriever_routes_too(filings, mode):
+    g, _ = filings
+    hits, trace = g.search_traced(QUESTION, 2, mode=mode)
+    assert trace["statements"]["pages"] and hits[0].chunk.page == 4

@@ -244,8 +244,10 @@ class Retriever:
                 fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         n = max(k, self.settings.candidates)
-        # a single retriever returns k, unless pages are wanted: several chunks may share a page
-        depth_each = n if mode == "hybrid" or per_page else k
+        statements = named_statements(query) if route and filters and filters.doc_ids else ()
+        # a single retriever returns k, unless pages are wanted (several chunks may share a page)
+        # or statement pages may move up from further down
+        depth_each = n if mode == "hybrid" or per_page or statements else k
         trace: dict[str, Any] = {"mode": mode}
         lists: dict[str, list[tuple[Chunk, float]]] = {}
         with self.store.snapshot():
@@ -295,9 +297,8 @@ class Retriever:
 
         hits: list[Hit] = []
         depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
-        statements = named_statements(query) if route and filters and filters.doc_ids else ()
         if per_page or statements:
-            depth = len(fused)  # collapsing needs the whole fused list to fill k distinct pages
+            depth = len(fused)  # collapsing to pages, or routing, reads the whole fused list
         for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
             sc = dict(scores[str(cid)])
