@@ -190,3 +190,16 @@ def test_a_single_retriever_routes_too(filings, mode):
     g, _ = filings
     hits, trace = g.search_traced(QUESTION, 2, mode=mode)
     assert trace["statements"]["pages"] and hits[0].chunk.page == 4
+
+
+def test_the_cli_says_which_passages_routing_moved(filings):
+    import os
+    import subprocess
+    import sys
+
+    _, root = filings
+    proc = subprocess.run([sys.executable, "-m", "grail.cli", "search", QUESTION, "-k", "3", "--index",
+                           str(root / "idx")], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "200"})
+    first = proc.stdout.splitlines()[0]
+    assert "p.4" in first and "a statement the query names" in first

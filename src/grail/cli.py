@@ -182,6 +182,8 @@ def search(query: str = typer.Argument(...), index: str | None = IndexOpt, confi
     for i, h in enumerate(hits, 1):
         scores = "  ".join(f"{k}={v:.4f}" for k, v in h.scores.items())
         more = f"  [dim]({h.ranks['page_chunks']} matching passages on this page)[/dim]" if pages else ""
+        if "statement" in h.ranks:  # statement routing moved it up (docs/architecture.md)
+            more += f"  [dim](a statement the query names; ranked {h.ranks['retrieved']} before routing)[/dim]"
         console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]{more}")
         if h.chunk.heading_path:
             console.print(f"   [dim]{escape(' > '.join(h.chunk.heading_path))}[/dim]")
