@@ -76,6 +76,11 @@ def stem(word: str) -> str:
 _FISCAL_YEAR = re.compile(r"fy\d{2,4}")
 
 
+def collapse(text: str) -> str:
+    """Lowercase letters and digits only: "J&J" -> "jj", "Balance Shee t" -> "balancesheet"."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning: no function words, no numbers, no "FY2018" (years are checked apart)."""
     return [stem(w) for w in _TERM.findall(text.lower())

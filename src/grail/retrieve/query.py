@@ -19,7 +19,7 @@ from typing import Any
 
 from grail.ingest.metadata import fiscal_year_named, parse_date
 from grail.store import DocumentInfo
-from grail.text_units import content_terms
+from grail.text_units import collapse, content_terms
 
 _SUFFIXES = frozenset("inc incorporated corp corporation company co com plc ltd limited llc lp group holdings "
                       "the and of sa nv ag".split())
@@ -66,10 +66,6 @@ def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> t
     return q, fiscal_year_named(end_year, *year_end)
 
 
-def _collapse(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def company_variants(name: str) -> tuple[set[str], set[str]]:
     """Collapsed spellings a question may use: (any case, proper-noun only).
 
@@ -81,7 +77,7 @@ def company_variants(name: str) -> tuple[set[str], set[str]]:
     """
     words = _WORD.findall(name.lower().replace("&", " "))
     core = [w for w in words if w not in _SUFFIXES]
-    exact = {_collapse(name)}
+    exact = {collapse(name)}
     proper: set[str] = set()
     if core:
         exact.add("".join(core))
@@ -149,7 +145,7 @@ class EntityVocabulary:
         lowered = [t.lower() for t in tokens]
         for n in (4, 3, 2, 1):
             for i in range(len(tokens) - n + 1):
-                gram = "".join(_collapse(t) for t in lowered[i : i + n])
+                gram = "".join(collapse(t) for t in lowered[i : i + n])
                 hits = set(self.by_variant.get(gram, ()))
                 if n == 1 and tokens[i][:1].isupper():
                     hits |= self.by_proper.get(gram, set())

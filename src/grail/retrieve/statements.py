@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from grail.text_units import collapse
+
 KINDS = ("balance_sheet", "income_statement", "cash_flow_statement")
 
 # what a question calls a statement
@@ -57,10 +59,6 @@ def named_statements(question: str) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if _ASKED[kind].search(question))
 
 
-def _collapse(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def title_kind(line: str) -> str | None:
     """The statement a page-title line names, or None for any other line.
 
@@ -81,7 +79,7 @@ def title_kind(line: str) -> str | None:
     if m := _CAPS_PREFIX.match(line):
         variants += [v[m.end():] for v in list(variants)]
     for v in variants:
-        c = _collapse(v)
+        c = collapse(v)
         if not c:
             continue
         for kind in KINDS:
