@@ -203,3 +203,15 @@ def test_the_cli_says_which_passages_routing_moved(filings):
                           env={**os.environ, "COLUMNS": "200"})
     first = proc.stdout.splitlines()[0]
     assert "p.4" in first and "a statement the query names" in first
+
+
+def test_the_gate_reuses_the_question_s_embedding(filings, monkeypatch):
+    g, _ = filings
+    question = "What were Orion's FY2022 total current assets, as shown in the balance sheet?"
+    seen: list[list[str]] = []
+    real = g.embedder.embed
+    monkeypatch.setattr(g.embedder, "embed", lambda texts, **kw: (seen.append(list(texts)), real(texts, **kw))[1])
+    hits = g.search(question, 8)
+    assert "statement" in hits[0].ranks
+    g.evidence(question, hits)  # searches again, unrouted
+    assert sum(texts == [question] for texts in seen) == 1

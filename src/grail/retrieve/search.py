@@ -72,6 +72,17 @@ class Retriever:
         self._vocab_key: tuple[Any, ...] | None = None
         self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
         self._statements_key: tuple[int, float] | None = None
+        self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
+
+    def query_vector(self, query: str) -> Any:
+        """The query's embedding; the last one is kept, since the evidence gate searches the same question
+        again without statement routing."""
+        last = self._last_vector
+        if last is not None and last[0] == query:
+            return last[1]
+        vec = self.embedder.embed([query])[0]
+        self._last_vector = (query, vec)
+        return vec
 
     def statement_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], set[str]]:
         """(doc_id, page) -> the financial statements titled on that page, for these documents (cached)."""
@@ -115,7 +126,7 @@ class Retriever:
         vec = None
         t = time.perf_counter()
         if mode in ("hybrid", "dense"):
-            vec = self.embedder.embed([query])[0]
+            vec = self.query_vector(query)
         embed_s = time.perf_counter() - t
         understand = self.settings.understand_query if understand is None else understand
         if understand:
