@@ -156,11 +156,13 @@ class Grail:
         compares with ``min_evidence``, with what the index's metadata says about the company
         and periods asked (under ``filters``, as if only those documents were indexed)."""
         vocab = self.retriever.vocabulary(filters)
-        years = vocab.understand(question).years
-        fiscal_year = {d.doc_id: d.metadata.get("fiscal_year") for d in vocab.docs}
-        statement = next((f"{Path(h.path).name} p.{h.chunk.page}" for h in hits if "statement" in h.ranks
-                          and years and fiscal_year.get(h.chunk.doc_id) == max(years)), "")
-        if any("statement" in h.ranks for h in hits):
+        routed = [h for h in hits if "statement" in h.ranks]  # moved up by statement routing
+        statement = ""
+        if routed and (years := vocab.understand(question).years):
+            fiscal_year = {d.doc_id: d.metadata.get("fiscal_year") for d in vocab.docs}
+            statement = next((f"{Path(h.path).name} p.{h.chunk.page}" for h in routed
+                              if fiscal_year.get(h.chunk.doc_id) == max(years)), "")
+        if routed:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
             # routing put a statement's pages (a table of numbers, few of the question's words) first
             hits, _ = self.retriever.search(question, max(len(hits), 5), filters=filters, route=False)
