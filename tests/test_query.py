@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from grail import Grail
-from grail.retrieve.query import EntityVocabulary, company_variants, fiscal_quarter_of, question_quarters
+from grail.retrieve.query import (
+    EntityVocabulary,
+    company_variants,
+    fiscal_quarter_of,
+    latest_report_day,
+    question_dates,
+    question_quarters,
+)
 from grail.store import DocumentInfo
 
 
@@ -169,6 +178,66 @@ def test_uncovered_quarters_read_each_filing_s_period():
     unknown = EntityVocabulary([_doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022),
                                 _doc("memo", fiscal_year=2023)])  # a period this cannot read: no judgement
     assert unknown.uncovered_quarters("What was Vega Foods' margin in Q1 2020?") == ()
+
+
+@pytest.mark.parametrize("question,days", [
+    ("What is the gain accruing to JnJ as of August 30, 2023?", (dt.date(2023, 8, 30),)),
+    ("What was the key agenda of the 8k filing dated 1st July 2022?", (dt.date(2022, 7, 1),)),
+    ("Which notes mature on Sept. 15, 2030 or 2031-03-01?", (dt.date(2030, 9, 15), dt.date(2031, 3, 1))),
+    ("What did the board decide on 6/30/2022?", (dt.date(2022, 6, 30),)),
+    ("What was revenue in FY2022 and in May 2023?", ()),  # a year or a month is not a day
+    ("What happened on February 30, 2023?", ()),  # not a day
+])
+def test_question_dates(question, days):
+    assert question_dates(question) == days
+
+
+def test_latest_report_day_allows_each_kind_of_filing_its_deadline():
+    assert latest_report_day({"form_type": "8-K", "report_date": "August 30, 2023"}, (12, 31)) == dt.date(2023, 8, 30)
+    assert latest_report_day({"form_type": "10-K", "period_end": "December 31, 2022"}, (12, 31)) == dt.date(2023, 3, 31)
+    assert latest_report_day({"form_type": "10-Q", "period_end": "June 30, 2023"}, (12, 31)) == dt.date(2023, 8, 14)
+    # an earnings release dated only by its quarter: J&J's 52/53-week year ending January 1 puts Q2 2023 at July 1
+    release = {"form_type": "earnings release", "fiscal_year": 2023, "fiscal_quarter": 2}
+    assert latest_report_day(release, (1, 1)) == dt.date(2023, 8, 15)
+    # a retailer's fiscal 2022 may end in January 2023: its fourth quarter's release may come 90 days after
+    assert latest_report_day({"form_type": "earnings release", "fiscal_year": 2022, "fiscal_quarter": 4},
+                             (1, 28)) == dt.date(2023, 4, 28)
+    assert latest_report_day({"form_type": "8-K", "fiscal_year": 2023}, (12, 31)) is None
+
+
+def test_uncovered_dates_are_days_after_every_filing_of_the_company():
+    vocab = EntityVocabulary([
+        _doc("k22", form_type="10-K", period_end="December 31, 2022", fiscal_year=2022),
+        _doc("release", form_type="earnings release", fiscal_year=2023, fiscal_quarter=2),
+        _doc("vote", form_type="8-K", report_date="May 20, 2023", fiscal_year=2023, items=["5.07"]),
+    ])
+    assert vocab.uncovered_dates("What did Vega Foods report as of August 30, 2023?") == (dt.date(2023, 8, 30),)
+    assert vocab.uncovered_dates("What did Vega Foods report as of August 10, 2023?") == ()  # the Q2 release may
+    assert vocab.uncovered_dates("What did Vega Foods vote on May 20, 2023?") == ()
+    assert vocab.uncovered_dates("What happened as of August 30, 2023?") == ()  # no company named
+    undated = EntityVocabulary([_doc("k22", form_type="10-K", period_end="December 31, 2022", fiscal_year=2022),
+                                _doc("memo", fiscal_year=2023)])  # a document this cannot date: no judgement
+    assert undated.uncovered_dates("What did Vega Foods report as of August 30, 2023?") == ()
+
+
+def test_abstention_names_a_day_after_every_filing_unless_a_filing_names_it(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lyra_2022.txt").write_text(_cover(
+        "LYRA OPTICS CORPORATION", "LYRO", "10-K", "December 31, 2022",
+        "Inventories were $120 million at year end. The 4.5% senior notes are due March 1, 2030, and the "
+        "company plans to separate its lens business by June 30, 2024."))
+    g = Grail(tmp_path / "idx")
+    assert g.index(docs).ok
+    # 2023 is a year the FY2022 10-K may report (fiscal years ending early in January), its last day is not
+    late = g.ask("What were Lyra Optics inventories as of September 30, 2023?")
+    assert late.abstained and "reports September 30, 2023" in late.abstain_reason
+    evidence = next(s for s in late.trace.stages if s.name == "evidence")
+    assert evidence.data["periods_missing"] == ["September 30, 2023"] and evidence.data["names_missing"] == []
+    for question in ("What is the interest rate of Lyra Optics notes due March 1, 2030?",
+                     "Which business will Lyra Optics separate by June 30, 2024?"):  # the 10-K names the day
+        hits = g.search(question, 5)
+        assert g.evidence(question, hits).periods_missing == ()
 
 
 def test_eight_k_records_its_items():

@@ -12,6 +12,8 @@ what was recognised and what was done.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +55,91 @@ def question_quarters(question: str) -> tuple[tuple[int, int], ...]:
             if pair not in found:
                 found.append(pair)
     return tuple(found)
+
+
+_MONTH_NUMBER = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTH_NUMBER.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTH_NUMBER["sept"] = 9
+_MONTH = r"(" + "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True)) + r")\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+_DATES = [  # (pattern, group of the year, of the month, of the day)
+    (re.compile(r"(?i)\b" + _MONTH + r"\s+(\d{1,2})" + _ORD + r",?\s+((?:19|20)\d{2})\b"), 3, 1, 2),  # August 30, 2023
+    (re.compile(r"(?i)\b(\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+((?:19|20)\d{2})\b"), 3, 2, 1),  # 1st July 2022
+    (re.compile(r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})\b"), 1, 2, 3),  # 2023-08-30
+    (re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b"), 3, 1, 2),  # 8/30/2023 (US order)
+]
+# how long after its period ends a filing may come out (SEC deadlines: an annual report within 90 days,
+# a quarterly report within 45); an earnings release comes before the report it precedes
+_FILED_WITHIN = {"annual": 90, "quarter": 45}
+
+
+def day_mentions(question: str) -> list[tuple[dt.date, tuple[int, int]]]:
+    """(day, span) of each calendar day a question names: "as of August 30, 2023", "dated 1st July 2022"."""
+    found: list[tuple[dt.date, tuple[int, int]]] = []
+    for pattern, yg, mg, dg in _DATES:
+        for m in pattern.finditer(question):
+            month = m.group(mg)
+            number = int(month) if month.isdigit() else _MONTH_NUMBER[month.lower()]
+            try:
+                found.append((dt.date(int(m.group(yg)), number, int(m.group(dg))), m.span()))
+            except ValueError:
+                continue  # "February 30": not a day
+    return found
+
+
+def question_dates(question: str) -> tuple[dt.date, ...]:
+    """Calendar days a question names, in order, once each."""
+    return tuple(dict.fromkeys(day for day, _ in day_mentions(question)))
+
+
+def without_days(question: str, days: Iterable[dt.date]) -> str:
+    """The question with its mentions of ``days`` blanked out: "notes due March 1, 2030" asks for no year 2030."""
+    spans = sorted(span for day, span in day_mentions(question) if day in set(days))
+    out, at = [], 0
+    for a, b in spans:
+        if a >= at:
+            out += [question[at:a], " " * (b - a)]
+            at = b
+    return "".join(out) + question[at:]
+
+
+def date_phrases(day: dt.date) -> tuple[str, ...]:
+    """The ways a document may write ``day``, as word sequences ("august 30 2023", "aug 30 2023", "30 august 2023")."""
+    months = {calendar.month_name[day.month].lower(), calendar.month_abbr[day.month].lower()}
+    if day.month == 9:
+        months.add("sept")
+    out = [f"{m} {day.day} {day.year}" for m in sorted(months)]
+    out += [f"{day.day} {m} {day.year}" for m in sorted(months)]
+    out += [f"{day.year} {day.month:02d} {day.day:02d}", f"{day.month} {day.day} {day.year}",
+            f"{day.month:02d} {day.day:02d} {day.year}"]
+    return tuple(dict.fromkeys(out))
+
+
+def _quarter_end(quarter: int, fiscal_year: int, year_end: tuple[int, int]) -> dt.date:
+    """The latest day quarter ``quarter`` of ``fiscal_year`` can end on for a company whose year ends on
+    ``year_end``: a year ending in January or February may be named after the calendar year it starts in
+    (a retailer's "fiscal 2022" ends January 28, 2023), so such a year is taken to end in the next one."""
+    month, day = year_end
+    end_year = fiscal_year + 1 if month <= 2 else fiscal_year
+    months_back = 3 * (4 - quarter)
+    y, m = divmod(end_year * 12 + (month - 1) - months_back, 12)
+    return dt.date(y, m + 1, min(day, calendar.monthrange(y, m + 1)[1]))
+
+
+def latest_report_day(meta: dict[str, Any], year_end: tuple[int, int]) -> dt.date | None:
+    """The latest day a document can report on: its report date, else its period end (or the end of
+    its fiscal quarter) plus the time a filing of its kind may take to come out; None when unknown."""
+    if reported := parse_date(meta.get("report_date")):
+        return dt.date(*reported)
+    annual = meta.get("form_type") in _ANNUAL or meta.get("fiscal_quarter") == 4
+    end: dt.date | None = None
+    if period_end := parse_date(meta.get("period_end")):
+        end = dt.date(*period_end)
+    elif isinstance(q := meta.get("fiscal_quarter"), int) and isinstance(fy := meta.get("fiscal_year"), int):
+        end = _quarter_end(q, fy, year_end)
+    if end is None:
+        return None
+    return end + dt.timedelta(days=_FILED_WITHIN["annual" if annual else "quarter"])
 
 
 def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> tuple[int, int]:
@@ -230,6 +317,27 @@ class EntityVocabulary:
             q, y = reported
             covered.update({(q, y - 1), (q, y), (q, y + 1)})
         return tuple(p for p in asked if p not in covered)
+
+    def uncovered_dates(self, question: str) -> tuple[dt.date, ...]:
+        """Days the question names ("as of August 30, 2023") after the last day any document of the company it
+        names can report on (``latest_report_day``): every one of them came out before that day. Empty when the
+        question names no company or no day, or a document of that company has no date this can read.
+        Whether the documents mention the day anyway (a note due then, an event planned for it) is for the
+        caller to check against the text (``Grail.evidence``)."""
+        asked = question_dates(question)
+        companies = self.companies_in(question) if asked else []
+        if not companies:
+            return ()
+        meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
+        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
+        year_end = (annual_ends[0][1], annual_ends[0][2]) if annual_ends else (12, 31)
+        latest: list[dt.date] = []
+        for mt in meta:
+            day = latest_report_day(mt, year_end)
+            if day is None:
+                return ()  # a document this cannot date: do not judge
+            latest.append(day)
+        return tuple(d for d in asked if latest and d > max(latest))
 
     def uncovered_periods(self, question: str) -> tuple[str, ...]:
         """Asked years and quarters no document of the named company reports: ("2018", "Q1 2021")."""

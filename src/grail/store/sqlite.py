@@ -329,6 +329,19 @@ class SQLiteStore:
             [match, *params, k]).fetchall()
         return [(_row_chunk(r), -float(r[-1])) for r in rows]
 
+    def mentions(self, phrases: Sequence[str], filters: Filters | None = None) -> bool:
+        """Whether any chunk the filters allow contains one of ``phrases`` (each a sequence of words, in order)."""
+        words = [" ".join(_WORD.findall(p.lower())) for p in phrases]
+        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words) if w)
+        if not match:
+            return False
+        where, params = self._filter_sql(filters)
+        join = " JOIN documents d ON d.doc_id = c.doc_id" if where else ""
+        row = self._conn().execute(
+            f"SELECT 1 FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid{join}"
+            f" WHERE chunks_fts MATCH ?{where} LIMIT 1", [match, *params]).fetchone()
+        return row is not None
+
     # -- dense -----------------------------------------------------------
     def _vector_index(self, conn: sqlite3.Connection) -> VectorIndex:
         """The HNSW graph, caught up with every change this snapshot can see."""

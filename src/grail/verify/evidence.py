@@ -3,7 +3,8 @@
 Computed before generating, from signals that hold for any corpus: how much
 of the question the best passage covers (IDF-weighted content terms, over the
 passage with its title, section and table header), whether the years the
-question asks about appear there, and whether the names the question
+question asks about appear there, whether the company's filings report the
+years, quarters and days it asks about, and whether the names the question
 capitalises occur anywhere in the searchable documents. A question about a
 company or year the index does not hold should get "the documents do not
 say", not the nearest lookalike. The decision: one number in [0, 1],
@@ -13,6 +14,7 @@ each question's own filing held out (bench/calibrate_abstention.py).
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -36,7 +38,7 @@ class Evidence:
     coverage: float  # best IDF-weighted share of question terms found in one passage
     years_missing: tuple[int, ...] = ()
     names_missing: tuple[str, ...] = ()
-    periods_missing: tuple[str, ...] = ()  # asked years/quarters no document of the named company reports
+    periods_missing: tuple[str, ...] = ()  # asked years/quarters/days no document of the named company reports
     statement: str = ""  # the page of the financial statement the question names, for the year it names
     notes: dict[str, float] = field(default_factory=dict)
 
@@ -56,11 +58,15 @@ def question_names(question: str) -> list[str]:
             continue  # sentence-initial capital
         if word.lower() in STOPWORDS or word.lower() in _QUESTION_WORDS or _YEAR.fullmatch(word[-4:] or ""):
             continue
+        if word.lower() in _MONTHS:
+            continue  # "as of September 30, 2023": a day, not a name (``periods_missing`` judges days)
         if word.isupper() and len(word.replace("&", "")) <= 4:
             continue  # acronyms (CEO, EPS, USD, PP&E) are vocabulary, not names
         names.append(word)
     return list(dict.fromkeys(names))
 
+
+_MONTHS = frozenset(m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m) | {"sept"}
 
 # personal pronouns STOPWORDS leaves in: "If we exclude ..." asks nothing of the documents. Kept here, not
 # in STOPWORDS, which also shapes the BM25 query, the verifier and the extractive ranker (measured as they are).
@@ -91,8 +97,8 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
                       named_in_doc: Mapping[str, Collection[str]] | None = None,
                       statement: str = "") -> Evidence:
     """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
-    ``uncovered_periods``: asked years/quarters that no document of the named company reports (index
-    metadata); ``named_in_doc``: doc_id -> the question's words naming the company that document is
+    ``uncovered_periods``: asked years, quarters or days that no document of the named company reports
+    (index metadata: a day after every filing of the company came out, that none of them names); ``named_in_doc``: doc_id -> the question's words naming the company that document is
     about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not); ``statement``:
     a retrieved page that is the financial statement the question names, in a filing of the fiscal
     year it names ("... in the balance sheet: what is the FY2018 net PP&E?" and 3M's FY2018 balance
@@ -126,6 +132,6 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
     if names_missing:
         strength *= 0.5
     periods_missing = tuple(uncovered_periods)
-    if periods_missing:  # a year or quarter the answer needs that no filing of the company reports
+    if periods_missing:  # a year, quarter or day the answer needs that no filing of the company reports
         strength *= 0.5
     return Evidence(strength, coverage, years_missing, names_missing, periods_missing, statement)
