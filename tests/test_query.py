@@ -240,6 +240,19 @@ def test_abstention_names_a_day_after_every_filing_unless_a_filing_names_it(tmp_
         assert g.evidence(question, hits).periods_missing == ()
 
 
+def test_a_quarterly_report_belongs_to_the_fiscal_year_its_company_names():
+    vocab = EntityVocabulary([
+        _doc("k23", form_type="10-K", period_end="January 28, 2023", fiscal_year=2023),
+        _doc("q", form_type="10-Q", period_end="July 29, 2023", fiscal_year=2023),  # ingest reads the calendar year
+        _doc("release", form_type="earnings release", fiscal_year=2023, fiscal_quarter=4),
+    ])
+    assert vocab.fiscal_years == {"k23": 2023, "q": 2024, "release": 2023}
+    assert vocab.understand("Which category grew most at Vega Foods in Q2 of FY2024?").doc_ids == ("q",)
+    assert vocab.understand("What were Vega Foods' FY2023 sales?").doc_ids == ("k23", "release")
+    alone = EntityVocabulary([_doc("q", form_type="10-Q", period_end="July 29, 2023", fiscal_year=2023)])
+    assert alone.fiscal_years == {"q": 2023}  # no annual report to tell the year end: as ingest read it
+
+
 def test_eight_k_records_its_items():
     from grail.ingest.metadata import extract_filing_metadata
     from grail.records import Document, Page

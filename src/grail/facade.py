@@ -161,9 +161,8 @@ class Grail:
         routed = [h for h in hits if "statement" in h.ranks]  # moved up by statement routing
         statement = ""
         if routed and (years := vocab.understand(question).years):
-            fiscal_year = {d.doc_id: d.metadata.get("fiscal_year") for d in vocab.docs}
             statement = next((f"{Path(h.path).name} p.{h.chunk.page}" for h in routed
-                              if fiscal_year.get(h.chunk.doc_id) == max(years)), "")
+                              if vocab.fiscal_years.get(h.chunk.doc_id) == max(years)), "")
         if routed:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
             # routing put a statement's pages (a table of numbers, few of the question's words) first

@@ -220,6 +220,27 @@ class EntityVocabulary:
         # a variant shared by several companies ("american") identifies none of them
         self.by_variant = {v: c for v, c in self.by_variant.items() if len(c) == 1}
         self.by_proper = {v: c for v, c in self.by_proper.items() if len(c) == 1 and v not in self.by_variant}
+        self.fiscal_years = self._fiscal_years()
+
+    def _fiscal_years(self) -> dict[str, int | None]:
+        """doc_id -> the fiscal year the document reports, as its company names it.
+
+        A 10-Q's cover gives only its period end, and ingest names the year after that date's calendar year;
+        the company's annual reports give its year end, which names the quarter's fiscal year: Best Buy's
+        quarter ended July 29, 2023 is in fiscal 2024 (its year ends in late January), Amcor's ended
+        December 31, 2022 in fiscal 2023 (June). Other documents keep the year ingest read."""
+        meta = {d.doc_id: d.metadata for d in self.docs}
+        out: dict[str, int | None] = {i: (fy if isinstance(fy := m.get("fiscal_year"), int) else None)
+                                      for i, m in meta.items()}
+        for doc_ids in self.company_docs.values():
+            ends = [e for i in sorted(doc_ids) if meta[i].get("form_type") in _ANNUAL
+                    and (e := parse_date(meta[i].get("period_end")))]
+            if not ends:
+                continue
+            for i in doc_ids:
+                if meta[i].get("form_type") == "10-Q" and (end := parse_date(meta[i].get("period_end"))):
+                    out[i] = fiscal_quarter_of(end, (ends[0][1], ends[0][2]))[1]
+        return out
 
     def companies_in(self, question: str) -> list[str]:
         return list(dict.fromkeys(c for c, _ in self.company_mentions(question)))
@@ -268,8 +289,8 @@ class EntityVocabulary:
         meta = {d.doc_id: d.metadata for d in self.docs}
         covered: set[int] = set()
         for doc_id in set().union(*(self.company_docs[c] for c in u.companies)):
-            fy = meta[doc_id].get("fiscal_year")
-            if not isinstance(fy, int):
+            fy = self.fiscal_years.get(doc_id)
+            if fy is None:
                 return ()
             back = 2 if meta[doc_id].get("form_type") in ("10-K", "20-F", "40-F", "10-KT") else 1
             covered.update(range(fy - back, fy + 2))
@@ -357,7 +378,7 @@ class EntityVocabulary:
         steps: list[tuple[str, tuple[str, ...]]] = []
         narrowed = base
         if years:
-            by_year = {i for i in narrowed if meta[i].get("fiscal_year") in years}
+            by_year = {i for i in narrowed if self.fiscal_years.get(i) in years}
             if by_year:
                 narrowed = by_year
                 if forms:
