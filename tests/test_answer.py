@@ -134,3 +134,18 @@ def test_local_model_answer_is_verified_and_cited(excerpt_index):
     else:
         assert all(s.citations for s in ans.sentences if s.supported)
         assert "[" in ans.text
+
+
+def test_the_tail_of_a_sentence_a_chunk_begins_inside_is_not_quoted(embedder):
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    tail = ("of securities of the Company representing thirty-five percent (35%) or more of the combined voting "
+            "power of the Board nominees. The annual meeting was held in May.")
+    result = "Based on the votes set forth above, each of the ten nominees to the Board was duly elected."
+    q = "Were there any Board nominees with substantially more votes against than the other nominees?"
+    hits = (Hit(Chunk("c1", "d", 1, tail, 1, 0, len(tail)), 1.0), Hit(Chunk("c2", "d", 2, result, 1, 0, len(result)), 0.9))
+    ranked = rank_sentences(q, Context(q, hits, "", "", 0, 0), embedder)
+    assert ranked[0].text == result
+    assert all(not x.text.startswith("of securities") for x in ranked)
+    assert any(x.text == "The annual meeting was held in May." for x in ranked)  # the chunk's next sentence is whole

@@ -128,3 +128,12 @@ def test_quote_sources_holds_the_model_to_the_ranker_s_best_passage(tmp_path, em
     assert {n for s in ans.sentences for n in s.draft_citations} == {warranty}
     assert next(s for s in ans.trace.stages if s.name == "generate").data["quote_sources"] == [warranty]
     assert "5 years" in ans.text
+
+
+def test_a_chunk_s_leading_sentence_tail_is_no_quote():
+    from grail.generate.quotes import candidate_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = "of the total combined voting power of the Company. Each of the ten nominees was duly elected."
+    ctx = Context("q", (Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0),), "", "", 0, 0)
+    assert candidate_sentences(ctx) == [(1, "Each of the ten nominees was duly elected.")]

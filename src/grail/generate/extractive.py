@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from grail.embed import Embedder
 from grail.records import Context
-from grail.text_units import content_terms, split_sentences
+from grail.text_units import content_terms
 from grail.verify.evidence import question_focus
-from grail.verify.support import quotable
+from grail.verify.support import quotable_sentences
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,8 @@ def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[in
         if only and n not in only:
             continue
         text = hit.chunk.text
-        for s, e in split_sentences(text):
-            sent = text[s:e]
-            if quotable(sent):  # a heading, a title line or a lead-in names a topic; it does not answer
-                out.append((n, sent, _terms(sent)))
+        for s, e in quotable_sentences(text):  # a heading, a title line or a lead-in does not answer
+            out.append((n, text[s:e], _terms(text[s:e])))
     return out
 
 

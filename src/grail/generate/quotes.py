@@ -23,8 +23,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from grail.records import Context
-from grail.text_units import split_sentences
-from grail.verify.support import quotable
+from grail.verify.support import quotable_sentences
 
 
 @dataclass
@@ -56,9 +55,9 @@ def candidate_sentences(context: Context, only: Collection[int] = ()) -> list[tu
         if only and n not in only:
             continue
         text = hit.chunk.text
-        for s, e in split_sentences(text):
+        for s, e in quotable_sentences(text):
             sent = " ".join(text[s:e].split())
-            if sent in seen or not quotable(sent):
+            if sent in seen:
                 continue
             seen.add(sent)
             out.append((n, sent))

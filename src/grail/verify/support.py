@@ -144,6 +144,13 @@ def quotable(sentence: str) -> bool:
             and not unit_legend(stripped) and not not_a_claim(stripped, content_terms(stripped)))
 
 
+def quotable_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each ``quotable`` sentence of a passage; not the first when the passage begins inside a
+    sentence (a chunk cut mid-sentence starts "of securities of the Company representing ...": a tail)."""
+    return [(s, e) for s, e in split_sentences(text)
+            if not (s == 0 and text[:1].islower()) and quotable(text[s:e])]
+
+
 def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
     """The sentence's support by each passage; what depends on the sentence alone is read once."""
     if degenerate(sentence):
