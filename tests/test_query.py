@@ -196,6 +196,7 @@ def test_latest_report_day_allows_each_kind_of_filing_its_deadline():
     assert latest_report_day({"form_type": "8-K", "report_date": "August 30, 2023"}, (12, 31)) == dt.date(2023, 8, 30)
     assert latest_report_day({"form_type": "10-K", "period_end": "December 31, 2022"}, (12, 31)) == dt.date(2023, 3, 31)
     assert latest_report_day({"form_type": "10-Q", "period_end": "June 30, 2023"}, (12, 31)) == dt.date(2023, 8, 14)
+    assert latest_report_day({"form_type": "20-F", "period_end": "December 31, 2022"}, (12, 31)) == dt.date(2023, 5, 2)
     # an earnings release dated only by its quarter: J&J's 52/53-week year ending January 1 puts Q2 2023 at July 1
     release = {"form_type": "earnings release", "fiscal_year": 2023, "fiscal_quarter": 2}
     assert latest_report_day(release, (1, 1)) == dt.date(2023, 8, 15)

@@ -68,9 +68,9 @@ _DATES = [  # (pattern, group of the year, of the month, of the day)
     (re.compile(r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})\b"), 1, 2, 3),  # 2023-08-30
     (re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b"), 3, 1, 2),  # 8/30/2023 (US order)
 ]
-# how long after its period ends a filing may come out (SEC deadlines: an annual report within 90 days,
-# a quarterly report within 45); an earnings release comes before the report it precedes
-_FILED_WITHIN = {"annual": 90, "quarter": 45}
+# how long after its period ends a filing may come out (SEC deadlines: a 10-K within 90 days, a foreign
+# issuer's 20-F or 40-F within four months, a 10-Q within 45); an earnings release comes before its report
+_FILED_WITHIN = {"annual": 90, "foreign annual": 122, "quarter": 45}
 
 
 def day_mentions(question: str) -> list[tuple[dt.date, tuple[int, int]]]:
@@ -139,7 +139,8 @@ def latest_report_day(meta: dict[str, Any], year_end: tuple[int, int]) -> dt.dat
         end = _quarter_end(q, fy, year_end)
     if end is None:
         return None
-    return end + dt.timedelta(days=_FILED_WITHIN["annual" if annual else "quarter"])
+    kind = "foreign annual" if meta.get("form_type") in ("20-F", "40-F") else "annual" if annual else "quarter"
+    return end + dt.timedelta(days=_FILED_WITHIN[kind])
 
 
 def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> tuple[int, int]:
