@@ -13,6 +13,7 @@ import calendar
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -167,15 +168,14 @@ class Grail:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
             # routing put a statement's pages (a table of numbers, few of the question's words) first
             hits, _ = self.retriever.search(question, max(len(hits), 5), filters=filters, route=False)
-        periods = vocab.uncovered_periods(question)
+        # a day a filing of the company names (a note due then, a separation planned for it) is reported,
+        # and so is its year; any other day after every filing of the company came out is not
+        named: list[date] = []
         if (days := question_dates(question)) and (companies := vocab.companies_in(question)):
-            # a day a filing of the company names (a note due then, a separation planned for it) is reported,
-            # and so is its year; any other day after every filing came out is not
             company_docs = Filters(doc_ids=tuple(sorted(set().union(*(vocab.company_docs[c] for c in companies)))))
             named = [d for d in days if self.store.mentions(date_phrases(d), company_docs)]
-            periods = vocab.uncovered_periods(without_days(question, named)) + tuple(
-                f"{calendar.month_name[d.month]} {d.day}, {d.year}"
-                for d in vocab.uncovered_dates(question) if d not in named)
+        periods = vocab.uncovered_periods(without_days(question, named)) + tuple(
+            f"{calendar.month_name[d.month]} {d.day}, {d.year}" for d in vocab.uncovered_dates(question) if d not in named)
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,
                                  named_in_doc=vocab.named_in_doc(question), statement=statement)

@@ -94,7 +94,8 @@ def question_dates(question: str) -> tuple[dt.date, ...]:
 
 def without_days(question: str, days: Iterable[dt.date]) -> str:
     """The question with its mentions of ``days`` blanked out: "notes due March 1, 2030" asks for no year 2030."""
-    spans = sorted(span for day, span in day_mentions(question) if day in set(days))
+    blank = set(days)
+    spans = sorted(span for day, span in day_mentions(question) if day in blank)
     out, at = [], 0
     for a, b in spans:
         if a >= at:
@@ -141,6 +142,12 @@ def latest_report_day(meta: dict[str, Any], year_end: tuple[int, int]) -> dt.dat
         return None
     kind = "foreign annual" if meta.get("form_type") in ("20-F", "40-F") else "annual" if annual else "quarter"
     return end + dt.timedelta(days=_FILED_WITHIN[kind])
+
+
+def year_end_of(metas: Iterable[dict[str, Any]]) -> tuple[int, int] | None:
+    """(month, day) a company's fiscal year ends on, from the period end of its latest annual report."""
+    ends = [e for mt in metas if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
+    return (max(ends)[1], max(ends)[2]) if ends else None
 
 
 def fiscal_quarter_of(day: tuple[int, int, int], year_end: tuple[int, int]) -> tuple[int, int]:
@@ -234,13 +241,11 @@ class EntityVocabulary:
         out: dict[str, int | None] = {i: (fy if isinstance(fy := m.get("fiscal_year"), int) else None)
                                       for i, m in meta.items()}
         for doc_ids in self.company_docs.values():
-            ends = [e for i in sorted(doc_ids) if meta[i].get("form_type") in _ANNUAL
-                    and (e := parse_date(meta[i].get("period_end")))]
-            if not ends:
+            if (year_end := year_end_of(meta[i] for i in doc_ids)) is None:
                 continue
             for i in doc_ids:
                 if meta[i].get("form_type") == "10-Q" and (end := parse_date(meta[i].get("period_end"))):
-                    out[i] = fiscal_quarter_of(end, (ends[0][1], ends[0][2]))[1]
+                    out[i] = fiscal_quarter_of(end, year_end)[1]
         return out
 
     def companies_in(self, question: str) -> list[str]:
@@ -314,8 +319,7 @@ class EntityVocabulary:
         if not companies:
             return ()
         meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
-        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
-        year_end = (annual_ends[0][1], annual_ends[0][2]) if annual_ends else (12, 31)
+        year_end = year_end_of(meta) or (12, 31)
         covered: set[tuple[int, int]] = set()
         for mt in meta:
             form, fy = mt.get("form_type"), mt.get("fiscal_year")
@@ -351,8 +355,7 @@ class EntityVocabulary:
         if not companies:
             return ()
         meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
-        annual_ends = [e for mt in meta if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
-        year_end = (annual_ends[0][1], annual_ends[0][2]) if annual_ends else (12, 31)
+        year_end = year_end_of(meta) or (12, 31)
         latest: list[dt.date] = []
         for mt in meta:
             day = latest_report_day(mt, year_end)

@@ -98,8 +98,8 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
                       statement: str = "") -> Evidence:
     """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
     ``uncovered_periods``: asked years, quarters or days that no document of the named company reports
-    (index metadata: a day after every filing of the company came out, that none of them names); ``named_in_doc``: doc_id -> the question's words naming the company that document is
-    about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not); ``statement``:
+    (index metadata; a day: after every filing of the company came out, and named by none of them);
+    ``named_in_doc``: doc_id -> the question's words naming the company that document is about ("JnJ" is present in every passage of a Johnson & Johnson filing, spelled or not); ``statement``:
     a retrieved page that is the financial statement the question names, in a filing of the fiscal
     year it names ("... in the balance sheet: what is the FY2018 net PP&E?" and 3M's FY2018 balance
     sheet): that page is what was asked for, though its rows use other words ("Property, plant and

@@ -147,8 +147,10 @@ def quotable(sentence: str) -> bool:
 def quotable_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each ``quotable`` sentence of a passage; not the first when the passage begins inside a
     sentence (a chunk cut mid-sentence starts "of securities of the Company representing ...": a tail)."""
-    return [(s, e) for s, e in split_sentences(text)
-            if not (s == 0 and text[:1].islower()) and quotable(text[s:e])]
+    spans = split_sentences(text)
+    if spans and text[spans[0][0]].islower():
+        spans = spans[1:]
+    return [(s, e) for s, e in spans if quotable(text[s:e])]
 
 
 def support_scores(sentence: str, passages: Sequence[str | Evidence]) -> list[float]:
