@@ -6,7 +6,13 @@ import pytest
 
 from conftest import make_pdf
 from grail import Grail
-from grail.retrieve.statements import named_statements, page_statements, title_kind
+from grail.retrieve.statements import (
+    asked_statements,
+    implied_statements,
+    named_statements,
+    page_statements,
+    title_kind,
+)
 
 
 @pytest.mark.parametrize("question,kinds", [
@@ -21,6 +27,29 @@ from grail.retrieve.statements import named_statements, page_statements, title_k
 ])
 def test_named_statements(question, kinds):
     assert named_statements(question) == kinds
+
+
+@pytest.mark.parametrize("question,kinds", [
+    ("Has Amcor's quick ratio improved between FY2023 and FY2022? If the quick ratio is not something an "
+     "analyst would ask about, please explain why.", ("balance_sheet",)),  # the "why" is not the ask
+    ("Does Orion have positive working capital based on FY2022 data?", ("balance_sheet",)),
+    ("Are Best Buy's gross margins historically consistent?", ("income_statement",)),
+    ("Which of operating, investing and financing activities brought in the most cash?", ("cash_flow_statement",)),
+    ("Is 3M a capital-intensive business?", ("balance_sheet", "income_statement", "cash_flow_statement")),
+    ("Calculate the inventory turnover ratio for FY2022.", ("balance_sheet", "income_statement")),
+    ("What is the FY2019 days payable outstanding (DPO)?", ("balance_sheet", "income_statement")),
+    ("What drove operating margin change as of FY2022 for 3M?", ()),  # the discussion answers that
+    ("Why did gross margin fall in FY2023?", ()),
+    ("Which activity brought in the most cash flow?", ()),  # no measure defined by a statement's rows
+    ("What were total current assets?", ()),  # a row, not a measure: only routed when the statement is named
+])
+def test_implied_statements(question, kinds):
+    assert implied_statements(question) == kinds
+
+
+def test_asked_statements_are_the_named_and_the_implied():
+    q = "What is the FY2017 - FY2019 average of capex as a % of revenue, using the income statement?"
+    assert asked_statements(q) == ("income_statement", "cash_flow_statement")
 
 
 @pytest.mark.parametrize("line,kind", [
@@ -109,7 +138,7 @@ def test_the_named_statement_page_comes_first(filings):
     pages, trace = g.search_traced(QUESTION, 4, per_page=True)
     assert (pages[0].path.endswith("orion_2022_10k.pdf"), pages[0].chunk.page) == (True, 4)
     assert {h.path.rsplit("/", 1)[-1] for h in pages} == {"orion_2022_10k.pdf"}  # still within the company
-    assert trace["statements"]["named"] == ["balance_sheet"]
+    assert trace["statements"]["asked"] == ["balance_sheet"] and trace["statements"]["by_measure"] == []
     assert trace["statements"]["pages"][0]["page"] == 4
     assert pages[0].ranks["statement"] == 1
     scores = [h.score for h in pages]
@@ -215,3 +244,27 @@ def test_the_gate_reuses_the_question_s_embedding(filings, monkeypatch):
     assert "statement" in hits[0].ranks
     g.evidence(question, hits)  # searches again, unrouted
     assert sum(texts == [question] for texts in seen) == 1
+
+
+def test_a_measure_routes_the_statements_that_define_it(filings):
+    g, root = filings
+    question = "Does Orion have positive working capital based on FY2022 data?"
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    assert off.search(question, 4, per_page=True)[0].chunk.page != 4, "or this test proves nothing"
+    pages, trace = g.search_traced(question, 4, per_page=True)
+    assert pages[0].chunk.page == 4 and trace["statements"]["by_measure"] == ["balance_sheet"]
+    ev = g.evidence(question, g.search(question, 8))
+    assert ev.statement == "orion_2022_10k.pdf p.4" and ev.coverage == 1.0
+    # what drove it is in the discussion, not in the rows: not routed
+    _, trace = g.search_traced("What drove Orion's working capital change in FY2022?", 4)
+    assert "statements" not in trace
+
+
+def test_statement_evidence_needs_every_statement_the_measure_is_made_of(filings):
+    g, _ = filings
+    # inventory turnover needs cost of sales (income statement) and inventories (balance sheet); these
+    # filings hold only a balance sheet: routed, but not evidence enough by itself
+    question = "What was Orion's FY2022 inventory turnover ratio?"
+    hits, trace = g.search_traced(question, 8)
+    assert trace["statements"]["asked"] == ["balance_sheet", "income_statement"] and hits[0].chunk.page == 4
+    assert g.evidence(question, hits).statement == ""

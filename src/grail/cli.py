@@ -115,7 +115,9 @@ def _explain(ans: Answer, embedder_count: Any) -> None:
                 st_pages = d["statements"]["pages"]
                 moved = ", ".join(f"{Path(p['path']).name} p.{p['page']} ({', '.join(p['statements'])})"
                                   for p in st_pages) or "none titled in these documents"
-                console.print(f"statements named: {', '.join(d['statements']['named'])}; moved first: {moved}")
+                asked = ", ".join(k + (" (by the measure asked for)" if k in d["statements"]["by_measure"] else "")
+                                  for k in d["statements"]["asked"])
+                console.print(f"statements asked for: {asked}; moved first: {moved}")
         elif st.name == "context":
             console.print(f"packed {len(d['sources'])} sources, {d['n_tokens']} tokens of a {d['budget']} budget; "
                           f"dropped {len(d['dropped'])}")

@@ -29,6 +29,7 @@ from grail.ingest.pipeline import IndexReport, index_paths, index_texts
 from grail.records import Answer, AnswerSentence, Citation, Context, Hit, StageTrace, Trace
 from grail.retrieve.query import date_phrases, question_dates, without_days
 from grail.retrieve.search import Retriever
+from grail.retrieve.statements import asked_statements
 from grail.store import DocumentInfo, Filters
 from grail.store.sqlite import SQLiteStore
 from grail.verify.evidence import Evidence, evidence_strength
@@ -162,8 +163,13 @@ class Grail:
         routed = [h for h in hits if "statement" in h.ranks]  # moved up by statement routing
         statement = ""
         if routed and (years := vocab.understand(question).years):
-            statement = next((f"{Path(h.path).name} p.{h.chunk.page}" for h in routed
-                              if vocab.fiscal_years.get(h.chunk.doc_id) == max(years)), "")
+            # every statement the question needs (named, or defining the measure it asks for), from filings
+            # of the year it asks about: "inventory turnover" needs the balance sheet too, not only earnings
+            of_year = [h for h in routed if vocab.fiscal_years.get(h.chunk.doc_id) == max(years)]
+            titled = self.retriever.statement_pages(tuple(sorted({h.chunk.doc_id for h in of_year})))
+            found = set().union(*(titled.get((h.chunk.doc_id, h.chunk.page), set()) for h in of_year))
+            if of_year and set(asked_statements(question)) <= found:
+                statement = ", ".join(dict.fromkeys(f"{Path(h.path).name} p.{h.chunk.page}" for h in of_year))
         if routed:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
             # routing put a statement's pages (a table of numbers, few of the question's words) first

@@ -23,7 +23,7 @@ from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import EntityVocabulary
-from grail.retrieve.statements import HEAD_CHARS, named_statements, page_statements
+from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
 from grail.text_units import STOPWORDS
@@ -201,8 +201,9 @@ class Retriever:
         return out + tail
 
     def _route_statements(self, hits: list[Hit], statements: tuple[str, ...], doc_ids: tuple[str, ...],
-                          trace: dict[str, Any], per_kind: int = 2) -> list[Hit]:
-        """The pages titled with a statement the question names first (``retrieve/statements.py``).
+                          trace: dict[str, Any], per_kind: int = 2, by_measure: tuple[str, ...] = ()) -> list[Hit]:
+        """The pages titled with a statement the question names (or asks a measure of) first
+        (``retrieve/statements.py``); ``by_measure``: those of ``statements`` only a measure asked for.
 
         Per statement, the ``per_kind`` titled pages that retrieval ranks highest among the
         allowed documents move to the front with every chunk of theirs that retrieval found
@@ -215,7 +216,7 @@ class Retriever:
         """
         titled = self.statement_pages(doc_ids)
         if not titled:
-            trace["statements"] = {"named": list(statements), "pages": []}
+            trace["statements"] = {"asked": list(statements), "by_measure": list(by_measure), "pages": []}
             return hits
         hits = [dataclasses.replace(h, ranks={**h.ranks, "retrieved": i}) for i, h in enumerate(hits, start=1)]
         order: dict[tuple[str, int], tuple[int, int]] = {}  # page -> (its place among its statement's pages, rank)
@@ -238,7 +239,7 @@ class Retriever:
         chosen = set(picked)
         rest = [h for i, h in enumerate(hits) if i not in chosen]
         paths = {(h.chunk.doc_id, h.chunk.page): h.path for h in moved}
-        trace["statements"] = {"named": list(statements), "pages": [
+        trace["statements"] = {"asked": list(statements), "by_measure": list(by_measure), "pages": [
             {"path": paths[key], "page": key[1], "statements": sorted(set(statements) & titled[key])}
             for key in pages]}
         return moved + rest
@@ -255,7 +256,7 @@ class Retriever:
                 fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         n = max(k, self.settings.candidates)
-        statements = named_statements(query) if route and filters and filters.doc_ids else ()
+        statements = asked_statements(query) if route and filters and filters.doc_ids else ()
         # a single retriever returns k, unless pages are wanted (several chunks may share a page)
         # or statement pages may move up from further down
         depth_each = n if mode == "hybrid" or per_page or statements else k
@@ -325,7 +326,8 @@ class Retriever:
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
         if statements and filters:
-            hits = self._route_statements(hits, statements, filters.doc_ids, trace)
+            by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
+            hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure)
         if per_page:
             hits = best_per_page(hits)
             trace["per_page"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,

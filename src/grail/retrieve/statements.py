@@ -8,13 +8,18 @@ of the MD&A use the same words and outrank the statement itself (a table of
 numbers has few words to match). The decision: when a question names a
 statement and the search is narrowed to some documents, the titled pages of
 that statement in those documents come first, ordered by their own retrieval
-rank; nothing is added that retrieval did not find, and a question that names
-no statement is not touched.
+rank; nothing is added that retrieval did not find. A question that asks for a
+measure made of a statement's rows by its textbook definition ("quick ratio",
+"working capital": the balance sheet; "gross margin": the income statement;
+"capex", "free cash flow": the cash flow statement; "inventory turnover",
+"ROA", "DPO": the income statement and the balance sheet) asks for those
+statements too, unless it asks what drove a change (the discussion answers
+that, not the rows). Any other question is not touched.
 
 Titles are read from the first lines of each page, so an existing index needs
 no re-ingest. Only the three primary statements are recognised, under the
-names SEC filings and IFRS reports use for them; a bare "cash flow" is a
-metric, not a statement, and is not routed.
+names SEC filings and IFRS reports use for them; a bare "cash flow" names
+neither a statement nor a measure, and is not routed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import re
 
 from grail.text_units import collapse
+from grail.verify.evidence import question_focus
 
 KINDS = ("balance_sheet", "income_statement", "cash_flow_statement")
 
@@ -57,6 +63,41 @@ HEAD_CHARS = 800
 def named_statements(question: str) -> tuple[str, ...]:
     """The primary financial statements a question names, in KINDS order."""
     return tuple(kind for kind in KINDS if _ASKED[kind].search(question))
+
+
+# measures an analyst computes from the rows of one or more statements, by their textbook definitions
+# ("quick ratio": (current assets - inventories) / current liabilities, all balance-sheet rows)
+_BS, _IS, _CF = KINDS
+_MEASURES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"(?i)\bworking\s+capital\b|\bquick\s+ratio\b|\bcurrent\s+ratio\b|\bacid[\s-]+test\b"
+                r"|\bdebt[\s-]+to[\s-]+equity\b"), (_BS,)),
+    (re.compile(r"(?i)\b(?:gross|operating|net)\s+(?:profit\s+)?margins?\b"), (_IS,)),
+    (re.compile(r"(?i)\bcapital\s+expenditures?\b|\bcapex\b|\bfree\s+cash\s+flows?\b"
+                r"|\b(?:operating|investing|financing)\s+activities\b"), (_CF,)),
+    (re.compile(r"(?i)\bcapital[\s-]+intensi(?:ve|ty)\b"), (_BS, _IS, _CF)),
+    (re.compile(r"(?i)\b(?:inventory|receivables?|(?:fixed\s+|total\s+)?assets?)\s+turnover\b"
+                r"|\breturn\s+on\s+(?:average\s+)?(?:total\s+)?(?:assets|equity)\b|\bRO[AE]\b"
+                r"|\bdays\s+(?:payables?|sales|inventory|receivables?)\s+outstanding\b|\bD[PSI]O\b"
+                r"|\bcash\s+conversion\s+cycle\b"), (_BS, _IS)),
+]
+# "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows
+_DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
+
+
+def implied_statements(question: str) -> tuple[str, ...]:
+    """The statements whose rows define a measure the question asks for ("quick ratio": the balance
+    sheet; "inventory turnover": the income statement and the balance sheet), in KINDS order; none
+    when it asks what drove a change (the discussion answers that, not the rows)."""
+    if _DRIVERS.search(question_focus(question)):  # the sentence that asks, not "... please explain why"
+        return ()
+    wanted = {kind for pattern, kinds in _MEASURES if pattern.search(question) for kind in kinds}
+    return tuple(kind for kind in KINDS if kind in wanted)
+
+
+def asked_statements(question: str) -> tuple[str, ...]:
+    """The statements a question names or asks a measure of, in KINDS order."""
+    wanted = set(named_statements(question)) | set(implied_statements(question))
+    return tuple(kind for kind in KINDS if kind in wanted)
 
 
 def title_kind(line: str) -> str | None:
