@@ -9,6 +9,7 @@ from grail import Grail
 from grail.retrieve.statements import (
     asked_statements,
     implied_statements,
+    measure_rows,
     named_statements,
     page_statements,
     title_kind,
@@ -47,6 +48,12 @@ def test_implied_statements(question, kinds):
     assert implied_statements(question) == kinds
 
 
+def test_measure_rows_are_what_the_measure_is_made_of():
+    assert measure_rows("Has Amcor's quick ratio improved?") == "total current assets total current liabilities inventories"
+    assert measure_rows("What drove the change in Amcor's quick ratio?") == ""
+    assert measure_rows("What was revenue?") == ""
+
+
 def test_asked_statements_are_the_named_and_the_implied():
     q = "What is the FY2017 - FY2019 average of capex as a % of revenue, using the income statement?"
     assert asked_statements(q) == ("income_statement", "cash_flow_statement")
@@ -68,6 +75,7 @@ def test_asked_statements_are_the_named_and_the_implied():
     ("Consolidated Statement of Comprehensive Income", None),  # not one of the three
     ("Notes to Consolidated Financial Statements", None),
     ("Consolidated Statement of Operations:", None),  # labels part of a note's table
+    ("Statements of Earnings.", None),  # the end of a wrapped sentence ("... in our Consolidated" / "Statements of Earnings.")
     ("Balance Sheet", None),  # a column header more often than a title
     ("remaining net deferred tax assets in our consolidated balance sheet.", None),  # wrapped prose
     ("Consolidated Statement of Cash Flows for the years ended December 31, 2018, 2017 and 2016 60", None),  # contents
@@ -268,3 +276,22 @@ def test_statement_evidence_needs_every_statement_the_measure_is_made_of(filings
     hits, trace = g.search_traced(question, 8)
     assert trace["statements"]["asked"] == ["balance_sheet", "income_statement"] and hits[0].chunk.page == 4
     assert g.evidence(question, hits).statement == ""
+
+
+@pytest.mark.parametrize("question,rows", [
+    ("Has Orion's quick ratio improved in FY2022?", {"Total current assets 2,529 2,222", "Total current liabilities 1,310 1,205"}),
+    ("Does Orion have positive working capital based on FY2022 data?",
+     {"Total current assets 2,529 2,222", "Total current liabilities 1,310 1,205"}),
+    ("Is Orion a capital-intensive business?", {"Property, plant and equipment, net 3,100 2,950", "Total assets 5,629 5,172"}),
+])
+def test_the_extractive_ranker_reads_the_rows_a_measure_is_made_of(embedder, question, rows):
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = ("Cash and cash equivalents 1,204 1,010\nReceivables 870 802\nInventories 455 410\n"
+            "Total current assets 2,529 2,222\nRetained earnings 2,000 1,800\nTotal current liabilities 1,310 1,205\n"
+            "Total shareholders' equity 3,100 2,900\nProperty, plant and equipment, net 3,100 2,950\n"
+            "Total assets 5,629 5,172")
+    page = Hit(Chunk("c1", "d", 1, text, 4, 0, len(text)), 1.0, ranks={"statement": 1})  # routed here
+    ranked = rank_sentences(question, Context(question, (page,), "", "", 0, 0), embedder)
+    assert {x.text for x in ranked[:2]} == rows  # no row says "quick ratio"; these make it

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from grail.embed import Embedder
 from grail.records import Context
+from grail.retrieve.statements import measure_rows
 from grail.text_units import content_terms
 from grail.verify.evidence import question_focus
 from grail.verify.support import quotable_sentences
@@ -56,12 +57,16 @@ def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[in
 def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
     # the sentence that asks, not the instructions around it ("... by relying on the details shown
     # in the cash flow statement") whose words every row of that statement shares
+    rows = measure_rows(question)
     question = question_focus(question)
-    q_terms = _terms(question)
     # a question that names a financial statement is answered from it: when statement routing put
     # that statement's pages among the sources, only their rows are candidates (if any can answer)
     statement = {n for n, hit in enumerate(context.sources, start=1) if "statement" in hit.ranks}
     cands = (_candidates(context, statement) if statement else []) or _candidates(context)
+    if statement and rows:
+        # no row says "quick ratio": the rows the measure is made of are what to quote
+        question = f"{question} {rows}"
+    q_terms = _terms(question)
     if not cands:
         return []
     df: dict[str, int] = {}

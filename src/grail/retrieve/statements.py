@@ -65,20 +65,35 @@ def named_statements(question: str) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if _ASKED[kind].search(question))
 
 
-# measures an analyst computes from the rows of one or more statements, by their textbook definitions
-# ("quick ratio": (current assets - inventories) / current liabilities, all balance-sheet rows)
+# measures an analyst computes from the rows of one or more statements, by their textbook definitions:
+# (what the question says, the statements whose rows make the measure, those rows)
 _BS, _IS, _CF = KINDS
-_MEASURES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"(?i)\bworking\s+capital\b|\bquick\s+ratio\b|\bcurrent\s+ratio\b|\bacid[\s-]+test\b"
-                r"|\bdebt[\s-]+to[\s-]+equity\b"), (_BS,)),
-    (re.compile(r"(?i)\b(?:gross|operating|net)\s+(?:profit\s+)?margins?\b"), (_IS,)),
-    (re.compile(r"(?i)\bcapital\s+expenditures?\b|\bcapex\b|\bfree\s+cash\s+flows?\b"
-                r"|\b(?:operating|investing|financing)\s+activities\b"), (_CF,)),
-    (re.compile(r"(?i)\bcapital[\s-]+intensi(?:ve|ty)\b"), (_BS, _IS, _CF)),
-    (re.compile(r"(?i)\b(?:inventory|receivables?|(?:fixed\s+|total\s+)?assets?)\s+turnover\b"
-                r"|\breturn\s+on\s+(?:average\s+)?(?:total\s+)?(?:assets|equity)\b|\bRO[AE]\b"
-                r"|\bdays\s+(?:payables?|sales|inventory|receivables?)\s+outstanding\b|\bD[PSI]O\b"
-                r"|\bcash\s+conversion\s+cycle\b"), (_BS, _IS)),
+_CURRENT = "total current assets total current liabilities"
+_PPE = "purchases of property plant and equipment capital expenditures"
+_MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
+    (re.compile(p, re.I), kinds, rows) for p, kinds, rows in [
+        (r"\bworking\s+capital\b|\bcurrent\s+ratio\b", (_BS,), _CURRENT),
+        (r"\bquick\s+ratio\b|\bacid[\s-]+test\b", (_BS,), f"{_CURRENT} inventories"),
+        (r"\bdebt[\s-]+to[\s-]+equity\b", (_BS,), "long-term debt total shareholders equity"),
+        (r"\bgross\s+(?:profit\s+)?margins?\b", (_IS,), "gross profit net sales revenue cost of sales"),
+        (r"\boperating\s+(?:profit\s+)?margins?\b", (_IS,), "operating income net sales revenue"),
+        (r"\bnet\s+(?:profit\s+)?margins?\b", (_IS,), "net income net sales revenue"),
+        (r"\bcapital\s+expenditures?\b|\bcapex\b", (_CF,), _PPE),
+        (r"\bfree\s+cash\s+flows?\b", (_CF,), f"net cash provided by operating activities {_PPE}"),
+        (r"\b(?:operating|investing|financing)\s+activities\b", (_CF,),
+         "net cash provided by used in operating activities investing activities financing activities"),
+        (r"\bcapital[\s-]+intensi(?:ve|ty)\b", (_BS, _IS, _CF), f"{_PPE} property plant and equipment net total assets"),
+        (r"\binventory\s+turnover\b|\bdays\s+inventory\s+outstanding\b|\bDIO\b", (_BS, _IS),
+         "inventories cost of sales"),
+        (r"\b(?:receivables?\s+turnover|days\s+sales\s+outstanding)\b|\bDSO\b", (_BS, _IS),
+         "accounts receivable net sales revenue"),
+        (r"\bdays\s+payables?\s+outstanding\b|\bDPO\b", (_BS, _IS), "accounts payable cost of sales"),
+        (r"\bcash\s+conversion\s+cycle\b", (_BS, _IS), "inventories accounts receivable accounts payable cost of sales"),
+        (r"\b(?:fixed\s+|total\s+)?assets?\s+turnover\b", (_BS, _IS), "net sales revenue total assets property plant and equipment"),
+        (r"\breturn\s+on\s+(?:average\s+)?(?:total\s+)?assets\b|\bROA\b", (_BS, _IS), "net income total assets"),
+        (r"\breturn\s+on\s+(?:average\s+)?(?:shareholders'?\s+|stockholders'?\s+)?equity\b|\bROE\b", (_BS, _IS),
+         "net income total shareholders equity"),
+    ]
 ]
 # "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows
 _DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
@@ -90,8 +105,17 @@ def implied_statements(question: str) -> tuple[str, ...]:
     when it asks what drove a change (the discussion answers that, not the rows)."""
     if _DRIVERS.search(question_focus(question)):  # the sentence that asks, not "... please explain why"
         return ()
-    wanted = {kind for pattern, kinds in _MEASURES if pattern.search(question) for kind in kinds}
+    wanted = {kind for pattern, kinds, _ in _MEASURES if pattern.search(question) for kind in kinds}
     return tuple(kind for kind in KINDS if kind in wanted)
+
+
+def measure_rows(question: str) -> str:
+    """The rows that make the measures a question asks for ("quick ratio": "total current assets total
+    current liabilities inventories"): what to look for on the statement, whose rows never say "quick
+    ratio". Empty when it asks none, or asks what drove a change."""
+    if _DRIVERS.search(question_focus(question)):
+        return ""
+    return " ".join(dict.fromkeys(rows for pattern, _, rows in _MEASURES if pattern.search(question)))
 
 
 def asked_statements(question: str) -> tuple[str, ...]:
@@ -114,6 +138,8 @@ def title_kind(line: str) -> str | None:
     line = line.strip()
     if not line or len(line) > 120 or line.endswith(":"):  # "Consolidated Statement of Operations:" labels a table part
         return None
+    if line.endswith(".") and not line.isupper():
+        return None  # the end of a wrapped sentence ("... in cost of sales in our Consolidated" / "Statements of Earnings.")
     variants = [line]
     if m := _CAPS_SUFFIX.search(line):
         variants.append(line[: m.start()])
