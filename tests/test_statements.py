@@ -41,6 +41,7 @@ def test_named_statements(question, kinds):
     ("What is the FY2019 days payable outstanding (DPO)?", ("balance_sheet", "income_statement")),
     ("What drove operating margin change as of FY2022 for 3M?", ()),  # the discussion answers that
     ("Why did gross margin fall in FY2023?", ()),
+    ("What capital expenditures does 3M expect for 2023?", ()),  # plans are in the discussion, not the rows
     ("Which activity brought in the most cash flow?", ()),  # no measure defined by a statement's rows
     ("What were total current assets?", ()),  # a row, not a measure: only routed when the statement is named
 ])

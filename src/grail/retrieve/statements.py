@@ -13,8 +13,8 @@ measure made of a statement's rows by its textbook definition ("quick ratio",
 "working capital": the balance sheet; "gross margin": the income statement;
 "capex", "free cash flow": the cash flow statement; "inventory turnover",
 "ROA", "DPO": the income statement and the balance sheet) asks for those
-statements too, unless it asks what drove a change (the discussion answers
-that, not the rows). Any other question is not touched.
+statements too, unless it asks what drove a change or what is expected (the
+discussion answers those, not the rows). Any other question is not touched.
 
 Titles are read from the first lines of each page, so an existing index needs
 no re-ingest. Only the three primary statements are recognised, under the
@@ -95,8 +95,11 @@ _MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
          "net income total shareholders equity"),
     ]
 ]
-# "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows
-_DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
+# "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows; so is
+# what the company expects ("capex planned for 2024"): statements report the past
+_DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b"
+                      r"|\bexpect(?:s|ed|ations?)?\b|\bplan(?:s|ned)?\b|\bguidance\b|\boutlook\b|\bforecasts?\b"
+                      r"|\bwill\b")
 
 
 def implied_statements(question: str) -> tuple[str, ...]:
