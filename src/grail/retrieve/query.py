@@ -302,6 +302,13 @@ class EntityVocabulary:
             covered.update(range(fy - back, fy + 2))
         return tuple(y for y in u.years if y not in covered)
 
+    def _filings_named(self, question: str) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+        """The metadata of every document of the companies a question names, and their fiscal year end
+        (from their latest annual report; December when there is none)."""
+        companies = self.companies_in(question)
+        meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
+        return meta, year_end_of(meta) or (12, 31)
+
     def uncovered_quarters(self, question: str) -> tuple[tuple[int, int], ...]:
         """(quarter, fiscal year) pairs the question asks about that no document of the company it names reports.
 
@@ -315,11 +322,9 @@ class EntityVocabulary:
         company or quarter, or a document of that company has a period this cannot read.
         """
         asked = question_quarters(question)
-        companies = self.companies_in(question) if asked else []
-        if not companies:
+        meta, year_end = self._filings_named(question) if asked else ([], (12, 31))
+        if not meta:
             return ()
-        meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
-        year_end = year_end_of(meta) or (12, 31)
         covered: set[tuple[int, int]] = set()
         for mt in meta:
             form, fy = mt.get("form_type"), mt.get("fiscal_year")
@@ -351,11 +356,9 @@ class EntityVocabulary:
         Whether the documents mention the day anyway (a note due then, an event planned for it) is for the
         caller to check against the text (``Grail.evidence``)."""
         asked = question_dates(question)
-        companies = self.companies_in(question) if asked else []
-        if not companies:
+        meta, year_end = self._filings_named(question) if asked else ([], (12, 31))
+        if not meta:
             return ()
-        meta = [d.metadata for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
-        year_end = year_end_of(meta) or (12, 31)
         latest: list[dt.date] = []
         for mt in meta:
             day = latest_report_day(mt, year_end)
