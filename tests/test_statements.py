@@ -117,9 +117,14 @@ STATEMENT = ["{company}", "CONSOLIDATED BALANCE SHEETS", "(In millions)", "Decem
              "Total current assets 2,529 2,222", "Property, plant and equipment 3,100 2,950", "Total assets 5,629 5,172"]
 
 
-def _filing(company: str, ticker: str) -> bytes:
+EARNINGS = ["{company}", "CONSOLIDATED STATEMENTS OF EARNINGS", "(In millions)", "Fiscal Year 2022 2021",
+            "Net sales 9,120 8,450", "Cost of sales 6,010 5,600", "Gross profit 3,110 2,850", "Net earnings 1,020 940"]
+
+
+def _filing(company: str, ticker: str, *extra: list[str]) -> bytes:
     cover = [line.format(company=company, ticker=ticker) for line in COVER]
-    return make_pdf([cover, *PROSE, [line.format(company=company) for line in STATEMENT]])
+    pages = [STATEMENT, *extra]
+    return make_pdf([cover, *PROSE, *([line.format(company=company) for line in page] for page in pages)])
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +133,7 @@ def filings(tmp_path_factory, embedder):
     docs = root / "docs"
     docs.mkdir()
     (docs / "orion_2022_10k.pdf").write_bytes(_filing("ORION WIDGETS CORPORATION", "ORWG"))
-    (docs / "vega_2022_10k.pdf").write_bytes(_filing("VEGA FOODS, INC.", "VEGF"))
+    (docs / "vega_2022_10k.pdf").write_bytes(_filing("VEGA FOODS, INC.", "VEGF", EARNINGS))  # and page 5
     g = Grail(root / "idx", embedder=embedder)
     assert g.index(docs).ok
     yield g, root
@@ -296,3 +301,14 @@ def test_the_extractive_ranker_reads_the_rows_a_measure_is_made_of(embedder, que
     page = Hit(Chunk("c1", "d", 1, text, 4, 0, len(text)), 1.0, ranks={"statement": 1})  # routed here
     ranked = rank_sentences(question, Context(question, (page,), "", "", 0, 0), embedder)
     assert {x.text for x in ranked[:2]} == rows  # no row says "quick ratio"; these make it
+
+
+@pytest.mark.parametrize("k", [1, 8])
+def test_statement_evidence_reads_the_filing_not_the_top_k(filings, k):
+    g, _ = filings
+    # Vega's FY2022 10-K holds both statements inventory turnover is made of; however few passages are
+    # asked for, the routed statements of that filing are the evidence
+    question = "What was Vega Foods' FY2022 inventory turnover ratio?"
+    hits = g.search(question, k)
+    assert "statement" in hits[0].ranks and len(hits) == k
+    assert g.evidence(question, hits).statement.startswith("vega_2022_10k.pdf p.")

@@ -163,11 +163,12 @@ class Grail:
         routed = [h for h in hits if "statement" in h.ranks]  # moved up by statement routing
         statement = ""
         if routed and (years := vocab.understand(question).years):
-            # every statement the question needs (named, or defining the measure it asks for), from filings
-            # of the year it asks about: "inventory turnover" needs the balance sheet too, not only earnings
+            # statement pages routed from filings of the year asked, which hold every statement the question
+            # needs (named, or defining the measure it asks for): "inventory turnover" needs a balance sheet
+            # too, which an earnings release may not have (held by the filings, whether or not all made the top k)
             of_year = [h for h in routed if vocab.fiscal_years.get(h.chunk.doc_id) == max(years)]
             titled = self.retriever.statement_pages(tuple(sorted({h.chunk.doc_id for h in of_year})))
-            found = set().union(*(titled.get((h.chunk.doc_id, h.chunk.page), set()) for h in of_year))
+            found = set().union(*titled.values()) if titled else set()
             if of_year and set(asked_statements(question)) <= found:
                 statement = ", ".join(dict.fromkeys(f"{Path(h.path).name} p.{h.chunk.page}" for h in of_year))
         if routed:
