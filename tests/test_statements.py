@@ -39,6 +39,8 @@ def test_named_statements(question, kinds):
     ("Is 3M a capital-intensive business?", ("balance_sheet", "income_statement", "cash_flow_statement")),
     ("Calculate the inventory turnover ratio for FY2022.", ("balance_sheet", "income_statement")),
     ("What is the FY2019 days payable outstanding (DPO)?", ("balance_sheet", "income_statement")),
+    ("What was the FY2017 ROA?", ("balance_sheet", "income_statement")),
+    ("Which roe deer population is covered?", ()),  # abbreviations count in capitals only
     ("What drove operating margin change as of FY2022 for 3M?", ()),  # the discussion answers that
     ("Why did gross margin fall in FY2023?", ()),
     ("What capital expenditures does 3M expect for 2023?", ()),  # plans are in the discussion, not the rows

@@ -66,7 +66,8 @@ def named_statements(question: str) -> tuple[str, ...]:
 
 
 # measures an analyst computes from the rows of one or more statements, by their textbook definitions:
-# (what the question says, the statements whose rows make the measure, those rows)
+# (what the question says, the statements whose rows make the measure, those rows); abbreviations count in
+# capitals only ("ROA", not the "roe" of a deer)
 _BS, _IS, _CF = KINDS
 _CURRENT = "total current assets total current liabilities"
 _PPE = "purchases of property plant and equipment capital expenditures"
@@ -83,15 +84,15 @@ _MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
         (r"\b(?:operating|investing|financing)\s+activities\b", (_CF,),
          "net cash provided by used in operating activities investing activities financing activities"),
         (r"\bcapital[\s-]+intensi(?:ve|ty)\b", (_BS, _IS, _CF), f"{_PPE} property plant and equipment net total assets"),
-        (r"\binventory\s+turnover\b|\bdays\s+inventory\s+outstanding\b|\bDIO\b", (_BS, _IS),
+        (r"\binventory\s+turnover\b|\bdays\s+inventory\s+outstanding\b|\b(?-i:DIO)\b", (_BS, _IS),
          "inventories cost of sales"),
-        (r"\b(?:receivables?\s+turnover|days\s+sales\s+outstanding)\b|\bDSO\b", (_BS, _IS),
+        (r"\b(?:receivables?\s+turnover|days\s+sales\s+outstanding)\b|\b(?-i:DSO)\b", (_BS, _IS),
          "accounts receivable net sales revenue"),
-        (r"\bdays\s+payables?\s+outstanding\b|\bDPO\b", (_BS, _IS), "accounts payable cost of sales"),
+        (r"\bdays\s+payables?\s+outstanding\b|\b(?-i:DPO)\b", (_BS, _IS), "accounts payable cost of sales"),
         (r"\bcash\s+conversion\s+cycle\b", (_BS, _IS), "inventories accounts receivable accounts payable cost of sales"),
         (r"\b(?:fixed\s+|total\s+)?assets?\s+turnover\b", (_BS, _IS), "net sales revenue total assets property plant and equipment"),
-        (r"\breturn\s+on\s+(?:average\s+)?(?:total\s+)?assets\b|\bROA\b", (_BS, _IS), "net income total assets"),
-        (r"\breturn\s+on\s+(?:average\s+)?(?:shareholders'?\s+|stockholders'?\s+)?equity\b|\bROE\b", (_BS, _IS),
+        (r"\breturn\s+on\s+(?:average\s+)?(?:total\s+)?assets\b|\b(?-i:ROA)\b", (_BS, _IS), "net income total assets"),
+        (r"\breturn\s+on\s+(?:average\s+)?(?:shareholders'?\s+|stockholders'?\s+)?equity\b|\b(?-i:ROE)\b", (_BS, _IS),
          "net income total shareholders equity"),
     ]
 ]
@@ -105,7 +106,7 @@ _DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b
 def implied_statements(question: str) -> tuple[str, ...]:
     """The statements whose rows define a measure the question asks for ("quick ratio": the balance
     sheet; "inventory turnover": the income statement and the balance sheet), in KINDS order; none
-    when it asks what drove a change (the discussion answers that, not the rows)."""
+    when it asks what drove a change or what is expected (the discussion answers those, not the rows)."""
     if _DRIVERS.search(question_focus(question)):  # the sentence that asks, not "... please explain why"
         return ()
     wanted = {kind for pattern, kinds, _ in _MEASURES if pattern.search(question) for kind in kinds}
@@ -115,7 +116,7 @@ def implied_statements(question: str) -> tuple[str, ...]:
 def measure_rows(question: str) -> str:
     """The rows that make the measures a question asks for ("quick ratio": "total current assets total
     current liabilities inventories"): what to look for on the statement, whose rows never say "quick
-    ratio". Empty when it asks none, or asks what drove a change."""
+    ratio". Empty when it asks none, or asks what drove a change or what is expected."""
     if _DRIVERS.search(question_focus(question)):
         return ""
     return " ".join(dict.fromkeys(rows for pattern, _, rows in _MEASURES if pattern.search(question)))
