@@ -128,6 +128,8 @@ def test_a_unit_legend_is_not_an_answer():
 
     assert not quotable("(Dollars in millions, except per share amount) 2018 2017 Consolidated Balance Shee t")
     assert not quotable("Consolidated Balance Sheets $ in millions, except per share and share amounts")
+    assert not quotable("Adjusted non-GAAP results 2022 $ million 2023 $ million currency ∆%")  # a column header
+    assert quotable("In 2023 the board approved $ 500 million of buybacks.")
     assert quotable("Revenue was $5.2 billion in 2018, in millions of units sold 3.1.")  # it states values
     assert quotable("Merchandise inventories 5,409 5,209")
     assert quotable("Fleas regurgitate, resulting in thousands of plague bacteria being flushed into the site.")

@@ -125,12 +125,14 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
 
 
 _POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b")
-_UNIT_LEGEND = re.compile(r"(?i)\bin\s+(?:millions|thousands|billions)\s*(?:[,;)]|$|except\b)|\bexcept\s+per[\s-]share\b")
+_UNIT_LEGEND = re.compile(r"(?i)\bin\s+(?:millions|thousands|billions)\s*(?:[,;)]|$|except\b)|\bexcept\s+per[\s-]share\b"
+                          r"|(?:US)?[$€£]\s*(?:millions?|billions?|thousands?|m|bn)\b")  # a column header's "$ million"
 
 
 def unit_legend(sentence: str) -> bool:
     """A table's unit line with no value in it: "(Dollars in millions, except per share amount) 2018 2017",
-    "Consolidated Balance Sheets $ in millions, except per share and share amounts"."""
+    "Consolidated Balance Sheets $ in millions, except per share and share amounts", a column header
+    "Adjusted non-GAAP results 2022 $ million 2023 $ million"."""
     return bool(_UNIT_LEGEND.search(sentence)) and all(q.is_date for q in parse_quantities(sentence))
 
 
