@@ -7,6 +7,7 @@ evaluation agree on what they count.
 
 from __future__ import annotations
 
+import calendar
 import re
 
 # A sentence ends at . ! ? before a capital or digit, or at a line break unless the
@@ -19,6 +20,10 @@ STOPWORDS = frozenset(
     "into is it its of on or our so than that the their them then there these they this those to "
     "was were what when where which who whom why will with would you your".split()
 )
+
+# month names and their abbreviations ("sept" too) -> month number: dates in questions and cover pages
+MONTHS = {name.lower(): i for names in (calendar.month_name, calendar.month_abbr) for i, name in enumerate(names) if name}
+MONTHS["sept"] = 9
 
 _SENT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*"
                    r"|[ \t]*\n\s*(?=[^\n]*[\d)%][ \t]*(?:\n|$))")  # a table row (ends in a number) is its own line

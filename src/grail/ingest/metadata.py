@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grail.records import Document
+from grail.text_units import MONTHS
 
 _FORM = re.compile(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|S-1|DEF\s*14A)\b")
 _FORM_NAME = re.compile(r"(?i)(?:^|[_\-\s])(10-?K|10-?Q|8-?K|20-?F|earnings)(?:$|[_\-\s.])")
@@ -42,16 +43,15 @@ _ITEM = re.compile(r"(?i)\bItem\s+(\d\.\d{2})\b")
 _QUARTER_NUM = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _DAY = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})\s*,\s*(\d{4})")
 
 
 def parse_date(text: object) -> tuple[int, int, int] | None:
     """(year, month, day) of "July 29, 2023" (or "MAY 29, 2022"); None when there is no such date."""
     m = _DAY.search(str(text or ""))
-    if not m or m.group(1).lower() not in _MONTHS:
+    if not m or m.group(1).lower() not in MONTHS:
         return None
-    return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))
+    return int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2))
 
 
 def fiscal_year_named(year: int, month: int, day: int) -> int:

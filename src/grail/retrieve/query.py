@@ -21,7 +21,7 @@ from typing import Any
 
 from grail.ingest.metadata import fiscal_year_named, parse_date
 from grail.store import DocumentInfo
-from grail.text_units import collapse, content_terms
+from grail.text_units import MONTHS, collapse, content_terms
 
 _SUFFIXES = frozenset("inc incorporated corp corporation company co com plc ltd limited llc lp group holdings "
                       "the and of sa nv ag".split())
@@ -57,10 +57,7 @@ def question_quarters(question: str) -> tuple[tuple[int, int], ...]:
     return tuple(found)
 
 
-_MONTH_NUMBER = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTH_NUMBER.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-_MONTH_NUMBER["sept"] = 9
-_MONTH = r"(" + "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _ORD = r"(?:st|nd|rd|th)?"
 _DATES = [  # (pattern, group of the year, of the month, of the day)
     (re.compile(r"(?i)\b" + _MONTH + r"\s+(\d{1,2})" + _ORD + r",?\s+((?:19|20)\d{2})\b"), 3, 1, 2),  # August 30, 2023
@@ -79,7 +76,7 @@ def day_mentions(question: str) -> list[tuple[dt.date, tuple[int, int]]]:
     for pattern, yg, mg, dg in _DATES:
         for m in pattern.finditer(question):
             month = m.group(mg)
-            number = int(month) if month.isdigit() else _MONTH_NUMBER[month.lower()]
+            number = int(month) if month.isdigit() else MONTHS[month.lower()]
             try:
                 found.append((dt.date(int(m.group(yg)), number, int(m.group(dg))), m.span()))
             except ValueError:

@@ -14,7 +14,6 @@ each question's own filing held out (bench/calibrate_abstention.py).
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from grail.records import Hit
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
-from grail.text_units import STOPWORDS, content_terms
+from grail.text_units import MONTHS, STOPWORDS, content_terms
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NAME = re.compile(r"(?<![\w'])([A-Z][A-Za-z0-9&.\-]{2,})")
@@ -58,15 +57,13 @@ def question_names(question: str) -> list[str]:
             continue  # sentence-initial capital
         if word.lower() in STOPWORDS or word.lower() in _QUESTION_WORDS or _YEAR.fullmatch(word[-4:] or ""):
             continue
-        if word.lower() in _MONTHS:
+        if word.lower() in MONTHS:
             continue  # "as of September 30, 2023": a day, not a name (``periods_missing`` judges days)
         if word.isupper() and len(word.replace("&", "")) <= 4:
             continue  # acronyms (CEO, EPS, USD, PP&E) are vocabulary, not names
         names.append(word)
     return list(dict.fromkeys(names))
 
-
-_MONTHS = frozenset(m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m) | {"sept"}
 
 # personal pronouns STOPWORDS leaves in: "If we exclude ..." asks nothing of the documents. Kept here, not
 # in STOPWORDS, which also shapes the BM25 query, the verifier and the extractive ranker (measured as they are).
