@@ -20,7 +20,7 @@ from pathlib import Path
 
 from grail import Grail
 from grail.eval.datasets import load_financebench
-from grail.retrieve.statements import named_statements
+from grail.retrieve.statements import asked_statements, named_statements
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "financebench"
 
@@ -63,6 +63,7 @@ def main() -> None:
     result = {
         "questions": len(questions), "rounds": args.rounds,
         "naming_a_statement": sum(bool(named_statements(q.question)) for q in questions),
+        "asking_for_a_statement": sum(bool(asked_statements(q.question)) for q in questions),  # or its measure
         **{f"page_recall@{k}_{s}": recall(ranks[s], k) for s in ("on", "off") for k in (1, 5, 10, 20)},
         **{f"{name}_p{p}_ms": ms(xs, p) for name, xs in times.items() for p in (50, 95)},
         "moved": [{"id": q.id, "off": ranks["off"][i], "on": ranks["on"][i]}

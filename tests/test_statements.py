@@ -262,6 +262,24 @@ def test_the_gate_reuses_the_question_s_embedding(filings, monkeypatch):
     assert sum(texts == [question] for texts in seen) == 1
 
 
+def test_the_gate_reads_the_order_routing_started_from_without_searching_again(filings, monkeypatch):
+    g, root = filings
+    question = "What were Orion's FY2022 total current assets, as shown in the balance sheet?"
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    unrouted = [h.chunk.chunk_id for h in off.search(question, 5)]
+    searches: list[str] = []
+    real = g.store.keyword_search
+    monkeypatch.setattr(g.store, "keyword_search", lambda q, k, f=None: (searches.append(q), real(q, k, f))[1])
+    hits = g.search(question, 8)
+    assert "statement" in hits[0].ranks and len(searches) == 1
+    again, _ = g.retriever.search(question, 5, route=False)  # what the evidence gate asks for
+    assert [h.chunk.chunk_id for h in again] == unrouted and len(searches) == 1
+    g.evidence(question, hits)
+    assert len(searches) == 1
+    g.retriever.search("What were Orion's FY2022 inventories?", 5, route=False)  # another question searches
+    assert len(searches) == 2
+
+
 def test_a_measure_routes_the_statements_that_define_it(filings):
     g, root = filings
     question = "Does Orion have positive working capital based on FY2022 data?"

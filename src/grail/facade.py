@@ -173,7 +173,8 @@ class Grail:
                 statement = ", ".join(dict.fromkeys(f"{Path(h.path).name} p.{h.chunk.page}" for h in of_year))
         if routed:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
-            # routing put a statement's pages (a table of numbers, few of the question's words) first
+            # routing put a statement's pages (a table of numbers, few of the question's words) first;
+            # the routed search kept that order, so this searches nothing again
             hits, _ = self.retriever.search(question, max(len(hits), 5), filters=filters, route=False)
         # a day a filing of the company names (a note due then, a separation planned for it) is reported,
         # and so is its year; any other day after every filing of the company came out is not

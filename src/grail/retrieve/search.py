@@ -73,6 +73,7 @@ class Retriever:
         self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
         self._statements_key: tuple[int, float] | None = None
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
+        self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before statement routing
 
     def query_vector(self, query: str) -> Any:
         """The query's embedding; the last one is kept, since the evidence gate searches the same question
@@ -255,6 +256,11 @@ class Retriever:
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
                 fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
+        # the evidence gate asks for the order statement routing started from: the routed search kept it
+        key = (query, mode, fusion, per_page, filters, self.store.version())
+        last = self._last_unrouted
+        if not route and last is not None and last[0] == key and len(last[1]) >= k:
+            return last[1][:k], {"mode": mode, "unrouted_from": "the routed search of the same question"}
         n = max(k, self.settings.candidates)
         statements = asked_statements(query) if route and filters and filters.doc_ids else ()
         # a single retriever returns k, unless pages are wanted (several chunks may share a page)
@@ -326,6 +332,7 @@ class Retriever:
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
         if statements and filters:
+            self._last_unrouted = (key, hits)
             by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
             hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure)
         if per_page:
