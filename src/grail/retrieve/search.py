@@ -257,9 +257,10 @@ class Retriever:
                 fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         # the evidence gate asks for the order statement routing started from: the routed search kept it
-        key = (query, mode, fusion, per_page, filters, self.store.version())
+        key = (query, mode, fusion, per_page, filters)
         last = self._last_unrouted
-        if not route and last is not None and last[0] == key and len(last[1]) >= k:
+        if (not route and last is not None and last[0][:-1] == key and len(last[1]) >= k
+                and last[0][-1] == self.store.version()):  # the index is read for its version only on a match
             return last[1][:k], {"mode": mode, "unrouted_from": "the routed search of the same question"}
         n = max(k, self.settings.candidates)
         statements = asked_statements(query) if route and filters and filters.doc_ids else ()
@@ -332,7 +333,7 @@ class Retriever:
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
         if statements and filters:
-            self._last_unrouted = (key, hits)
+            self._last_unrouted = ((*key, self.store.version()), hits)
             by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
             hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure)
         if per_page:

@@ -103,13 +103,19 @@ _DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b
                       r"|\bwill\b")
 
 
+def _measures_asked(question: str) -> list[tuple[tuple[str, ...], str]]:
+    """(statements, rows) of each measure the question asks for; none when it asks what drove a change or
+    what is expected (the sentence that asks, not "... please explain why")."""
+    if _DRIVERS.search(question_focus(question)):
+        return []
+    return [(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
+
+
 def implied_statements(question: str) -> tuple[str, ...]:
     """The statements whose rows define a measure the question asks for ("quick ratio": the balance
     sheet; "inventory turnover": the income statement and the balance sheet), in KINDS order; none
     when it asks what drove a change or what is expected (the discussion answers those, not the rows)."""
-    if _DRIVERS.search(question_focus(question)):  # the sentence that asks, not "... please explain why"
-        return ()
-    wanted = {kind for pattern, kinds, _ in _MEASURES if pattern.search(question) for kind in kinds}
+    wanted = {kind for kinds, _ in _measures_asked(question) for kind in kinds}
     return tuple(kind for kind in KINDS if kind in wanted)
 
 
@@ -117,9 +123,7 @@ def measure_rows(question: str) -> str:
     """The rows that make the measures a question asks for ("quick ratio": "total current assets total
     current liabilities inventories"): what to look for on the statement, whose rows never say "quick
     ratio". Empty when it asks none, or asks what drove a change or what is expected."""
-    if _DRIVERS.search(question_focus(question)):
-        return ""
-    return " ".join(dict.fromkeys(rows for pattern, _, rows in _MEASURES if pattern.search(question)))
+    return " ".join(dict.fromkeys(rows for _, rows in _measures_asked(question)))
 
 
 def asked_statements(question: str) -> tuple[str, ...]:
