@@ -276,3 +276,17 @@ def test_the_company_a_passage_belongs_to_counts_as_named_in_it():
     plain = evidence_strength("What were VEGF inventories?", hits)
     named = evidence_strength("What were VEGF inventories?", hits, named_in_doc=vocab.named_in_doc("What were VEGF inventories?"))
     assert plain.coverage < 1.0 and named.coverage == 1.0
+
+
+@pytest.mark.parametrize("question,annual", [
+    ("What was Amcor's FY2023 quick ratio?", True),
+    ("How did sales change between 2021 and 2022?", True),
+    ("What were total assets in Q2 of FY2024?", False),
+    ("What did the quarterly report for 2022 say about leases?", False),
+    ("What was the second quarter 2023 gross margin?", False),
+    ("What is the 10-Q's 2022 inventory?", False),
+    ("What is the quick ratio?", False),  # no year: nothing says which filing is of record
+])
+def test_asks_annual(question, annual):
+    from grail.retrieve.query import asks_annual
+    assert asks_annual(question) is annual

@@ -332,3 +332,33 @@ def test_statement_evidence_reads_the_filing_not_the_top_k(filings, k):
     hits = g.search(question, k)
     assert "statement" in hits[0].ranks and len(hits) == k
     assert g.evidence(question, hits).statement.startswith("vega_2022_10k.pdf p.")
+
+
+def test_a_year_asked_gets_the_annual_reports_statement_before_a_quarters(tmp_path, embedder):
+    # the 10-Q's balance sheet repeats the question's words; the 10-K's is the year's figures of record
+    quarter_cover = ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-Q",
+                     "For the quarterly period ended June 30, 2022", "LYRA TOOLS, INC.",
+                     "Common Stock, par value $0.01 LYRT Nasdaq"]
+    quarter_sheet = ["LYRA TOOLS, INC.", "CONDENSED CONSOLIDATED BALANCE SHEETS", "(Unaudited, in millions)",
+                     "Lyra Tools total current assets and current liabilities June 30, 2022 December 31, 2021",
+                     "Inventories 301 280", "Total current assets 1,650 1,590", "Total current liabilities 900 880"]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lyra_2022_10k.pdf").write_bytes(_filing("LYRA TOOLS, INC.", "LYRT"))
+    (docs / "lyra_2022q2_10q.pdf").write_bytes(make_pdf([quarter_cover, quarter_sheet]))
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    try:
+        assert g.index(docs).ok
+        question = "What were Lyra Tools' total current assets in FY2022 according to the balance sheet?"
+        pages, trace = g.search_traced(question, 4, per_page=True)
+        first = {(p["path"].rsplit("/", 1)[-1], p["page"]) for p in trace["statements"]["pages"]}
+        assert first == {("lyra_2022_10k.pdf", 4), ("lyra_2022q2_10q.pdf", 2)}
+        retrieved = {h.path.rsplit("/", 1)[-1]: h.ranks["retrieved"] for h in pages[:2]}
+        assert retrieved["lyra_2022q2_10q.pdf"] < retrieved["lyra_2022_10k.pdf"], \
+            "retrieval should prefer the quarter's sheet, or this test proves nothing"
+        assert (pages[0].path.endswith("lyra_2022_10k.pdf"), pages[0].chunk.page) == (True, 4)
+        # a quarter asked for keeps retrieval's order
+        quarter = "What were Lyra Tools' total current assets in Q2 of FY2022 according to the balance sheet?"
+        assert g.search(quarter, 4, per_page=True)[0].path.endswith("lyra_2022q2_10q.pdf")
+    finally:
+        g.close()

@@ -22,7 +22,7 @@ from grail.embed import Embedder
 from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
-from grail.retrieve.query import EntityVocabulary
+from grail.retrieve.query import _ANNUAL, EntityVocabulary, asks_annual
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
@@ -72,6 +72,7 @@ class Retriever:
         self._vocab_key: tuple[Any, ...] | None = None
         self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
         self._statements_key: tuple[int, float] | None = None
+        self._annual: tuple[tuple[int, float], frozenset[str]] | None = None  # (index version, annual reports)
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
         self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before statement routing
 
@@ -99,6 +100,14 @@ class Retriever:
             cache = {**cache, **found}  # a new dict: a concurrent reader keeps a consistent one
         self._statements, self._statements_key = cache, version
         return {(d, p): kinds for d in doc_ids for p, kinds in cache[d].items()}
+
+    def annual_reports(self) -> frozenset[str]:
+        """doc_ids of the annual reports (10-K, 20-F, 40-F) in the index (cached per index version)."""
+        version = self.store.version()
+        if self._annual is None or self._annual[0] != version:
+            self._annual = (version, frozenset(d.doc_id for d in self.store.documents()
+                                               if d.metadata.get("form_type") in _ANNUAL))
+        return self._annual[1]
 
     def vocabulary(self, filters: Filters | None = None) -> EntityVocabulary:
         """The entity vocabulary of the documents the filters allow, rebuilt when documents change."""
@@ -202,7 +211,8 @@ class Retriever:
         return out + tail
 
     def _route_statements(self, hits: list[Hit], statements: tuple[str, ...], doc_ids: tuple[str, ...],
-                          trace: dict[str, Any], per_kind: int = 2, by_measure: tuple[str, ...] = ()) -> list[Hit]:
+                          trace: dict[str, Any], per_kind: int = 2, by_measure: tuple[str, ...] = (),
+                          annual_first: bool = False) -> list[Hit]:
         """The pages titled with a statement the question names (or asks a measure of) first
         (``retrieve/statements.py``); ``by_measure``: those of ``statements`` only a measure asked for.
 
@@ -214,20 +224,29 @@ class Retriever:
         that retrieval did not find. Moved hits are re-scored just above the former best, so
         scores still fall with rank; ``ranks["retrieved"]`` keeps each hit's place before
         routing and ``ranks["statement"]`` its place among the moved.
+
+        ``annual_first`` (a fiscal year asked, nothing quarterly): an annual report's statement
+        pages are taken and placed before those of a 10-Q or an earnings release of that year.
+        The 10-K is the filing of record for a year's figures; a 10-Q's balance sheet is of a
+        quarter's end, and a release's tables are unaudited (Amcor's FY2023 balance sheet, not
+        the one of December 31, 2022 in its Q2 10-Q).
         """
         titled = self.statement_pages(doc_ids)
         if not titled:
             trace["statements"] = {"asked": list(statements), "by_measure": list(by_measure), "pages": []}
             return hits
         hits = [dataclasses.replace(h, ranks={**h.ranks, "retrieved": i}) for i, h in enumerate(hits, start=1)]
-        order: dict[tuple[str, int], tuple[int, int]] = {}  # page -> (its place among its statement's pages, rank)
+        annual = self.annual_reports() if annual_first else frozenset()
+        # page -> (its place among its statement's pages, not an annual report's, rank)
+        order: dict[tuple[str, int], tuple[int, bool, int]] = {}
         taken = Counter[str]()
-        for i, h in enumerate(hits):
+        for i in sorted(range(len(hits)), key=lambda i: (hits[i].chunk.doc_id not in annual, i)):
+            h = hits[i]
             key = (h.chunk.doc_id, h.chunk.page)
             kinds = [s for s in statements if s in titled.get(key, ()) and taken[s] < per_kind]
             if key in order or not kinds:
                 continue
-            order[key] = (min(taken[s] for s in kinds), i)
+            order[key] = (min(taken[s] for s in kinds), h.chunk.doc_id not in annual, i)
             taken.update(kinds)
         pages = sorted(order, key=order.__getitem__)
         where = {key: n for n, key in enumerate(pages)}
@@ -335,7 +354,8 @@ class Retriever:
         if statements and filters:
             self._last_unrouted = ((*key, self.store.version()), hits)
             by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
-            hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure)
+            hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure,
+                                          annual_first=asks_annual(query))
         if per_page:
             hits = best_per_page(hits)
             trace["per_page"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,
