@@ -290,3 +290,16 @@ def test_the_company_a_passage_belongs_to_counts_as_named_in_it():
 def test_asks_annual(question, annual):
     from grail.retrieve.query import asks_annual
     assert asks_annual(question) is annual
+
+
+@pytest.mark.parametrize("question,years", [
+    ("Any legal battles from 2022, 2021 and 2020?", [2020, 2021, 2022]),  # a list of years, not "2,022"
+    ("What was revenue in 2022.", [2022]),
+    ("What is FY2023, FY2022 and FY2021 capex?", [2021, 2022, 2023]),
+    ("How many of the 2,022 stores closed?", []),
+    ("Margins rose 2020.5 basis points", []),
+    ("Costs of $2019 per unit", []),
+])
+def test_question_years(question, years):
+    from grail.retrieve.query import question_years
+    assert question_years(question) == years

@@ -27,7 +27,7 @@ _SUFFIXES = frozenset("inc incorporated corp corporation company co com plc ltd 
                       "the and of sa nv ag".split())
 _COMMON = frozenset("american general international national united global first best new data company "
                     "bank financial capital health water works energy systems".split())
-_FY = re.compile(r"(?i)\b(?:fy|fiscal(?:\s+year)?)\s*'?(\d{4}|\d{2})\b|(?<![\w$.,])((?:19|20)\d{2})(?![\d,.%])")
+_FY = re.compile(r"(?i)\b(?:fy|fiscal(?:\s+year)?)\s*'?(\d{4}|\d{2})\b|(?<![\w$.,])((?:19|20)\d{2})(?![\d%]|[.,]\d)")
 _FORMS = [(re.compile(r"(?i)\b10-?k\b|\bannual report\b"), "10-K"),
           (re.compile(r"(?i)\b10-?q\b|\bquarterly report\b"), "10-Q"),
           (re.compile(r"(?i)\b8-?k\b|\bcurrent report\b"), "8-K"),
