@@ -303,3 +303,17 @@ def test_asks_annual(question, annual):
 def test_question_years(question, years):
     from grail.retrieve.query import question_years
     assert question_years(question) == years
+
+
+def test_an_outlook_for_a_year_is_read_in_the_filings_of_the_year_before():
+    vocab = EntityVocabulary([
+        _doc("k22", form_type="10-K", period_end="December 31, 2022", fiscal_year=2022),
+        _doc("r22", form_type="earnings release", fiscal_year=2022, fiscal_quarter=4),
+        _doc("k23", form_type="10-K", period_end="December 31, 2023", fiscal_year=2023),
+        _doc("k21", form_type="10-K", period_end="December 31, 2021", fiscal_year=2021),
+    ])
+    # FY2023 guidance was given in January 2023, in the release of FY2022's results
+    assert set(vocab.understand("Is Vega Foods' EPS growth expected to accelerate in FY2023?").doc_ids) == {"k22", "r22", "k23"}
+    assert set(vocab.understand("What guidance did Vega Foods give for 2023 capex?").doc_ids) == {"k22", "r22", "k23"}
+    # what happened in a year is reported in that year's filings
+    assert set(vocab.understand("Did Vega Foods' EPS grow in FY2023?").doc_ids) == {"k23"}

@@ -50,6 +50,9 @@ def question_years(question: str) -> list[int]:
                    for m in _FY.finditer(question) for y in [m.group(1) or m.group(2)]})
 
 
+# what a company expects for a year it says before the year begins (guidance in the prior year's release)
+FORWARD = re.compile(r"(?i)\bexpect(?:s|ed|ations?)?\b|\bplan(?:s|ned)?\b|\bguidance\b|\boutlook\b|\bforecasts?\b"
+                     r"|\bprojected\b|\banticipated?\b|\bwill\b")
 _QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q\b|\binterim\b")
 
 
@@ -395,7 +398,9 @@ class EntityVocabulary:
         steps: list[tuple[str, tuple[str, ...]]] = []
         narrowed = base
         if years:
-            by_year = {i for i in narrowed if self.fiscal_years.get(i) in years}
+            # a year's outlook is published in the year before it: JnJ's FY2023 guidance is in its FY2022 Q4 release
+            reported_in = set(years) | ({y - 1 for y in years} if FORWARD.search(question) else set())
+            by_year = {i for i in narrowed if self.fiscal_years.get(i) in reported_in}
             if by_year:
                 narrowed = by_year
                 if forms:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+from grail.retrieve.query import FORWARD
 from grail.text_units import collapse
 from grail.verify.evidence import question_focus
 
@@ -98,15 +99,14 @@ _MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
 ]
 # "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows; so is
 # what the company expects ("capex planned for 2024"): statements report the past
-_DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b"
-                      r"|\bexpect(?:s|ed|ations?)?\b|\bplan(?:s|ned)?\b|\bguidance\b|\boutlook\b|\bforecasts?\b"
-                      r"|\bwill\b")
+_DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
 
 
 def _measures_asked(question: str) -> list[tuple[tuple[str, ...], str]]:
     """(statements, rows) of each measure the question asks for; none when it asks what drove a change or
     what is expected (the sentence that asks, not "... please explain why")."""
-    if _DRIVERS.search(question_focus(question)):
+    focus = question_focus(question)
+    if _DRIVERS.search(focus) or FORWARD.search(focus):
         return []
     return [(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
 
