@@ -168,6 +168,42 @@ def test_html_without_main_uses_body_h1_title_and_declared_charset(tmp_path: Pat
     assert doc.pages[0].text == "Café menu\n\nCrème brûlée"
 
 
+# an SEC filing in inline XBRL: a hidden header of contexts, and the printed pages marked with CSS breaks
+FILING_HTML = """<html><head><title>acme-20221231</title></head><body>
+<div style="display:none"><ix:header><ix:resources>c-1 0000012345 2022-01-01 2022-12-31</ix:resources></ix:header></div>
+<div><p style="font-weight:bold">FORM 10-K</p><p>ACME WIDGETS, INC.</p></div>
+<hr style="page-break-after:always"/>
+<div><p>ITEM 7. MANAGEMENT'S DISCUSSION AND ANALYSIS</p><p>Sales grew in 2022.</p></div>
+<div style="page-break-before: always"></div>
+<div style="break-before:page"><p>CONSOLIDATED BALANCE SHEETS</p>
+<table><tr><td>Total current assets</td><td><ix:nonFraction name="us-gaap:AssetsCurrent">2,529</ix:nonFraction></td></tr></table>
+<p>1</p></div>
+<hr style="page-break-after: always"/>
+</body></html>"""
+
+
+def test_html_pages_follow_the_filing_s_page_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "acme-20221231.htm"
+    path.write_text(FILING_HTML, encoding="utf-8")
+    doc = load_document(path)
+    # breaks in a row (an empty page-break div, then a "break before") and a trailing one open no empty page
+    assert [p.number for p in doc.pages] == [1, 2, 3] and doc.metadata["n_pages"] == 3
+    assert doc.pages[0].text == "FORM 10-K\n\nACME WIDGETS, INC."  # the hidden XBRL header is not text
+    assert doc.pages[1].text.startswith("ITEM 7.") and "Sales grew" in doc.pages[1].text
+    assert doc.pages[2].text.startswith("CONSOLIDATED BALANCE SHEETS")
+    assert block_texts(doc, "table", page=3) == ["Total current assets | 2,529"]
+    check_blocks(doc)
+
+
+def test_a_form_feed_ends_a_text_page(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text("Cover page\n\fSecond page text.\n\f\fThird page text.\n\f", encoding="utf-8")
+    doc = load_document(path)
+    assert [(p.number, p.text.strip()) for p in doc.pages] == [
+        (1, "Cover page"), (2, "Second page text."), (3, "Third page text.")]
+    check_blocks(doc)
+
+
 # ---------------------------------------------------------------- Markdown
 MARKDOWN = """# Guide
 

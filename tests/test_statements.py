@@ -362,3 +362,29 @@ def test_a_year_asked_gets_the_annual_reports_statement_before_a_quarters(tmp_pa
         assert g.search(quarter, 4, per_page=True)[0].path.endswith("lyra_2022q2_10q.pdf")
     finally:
         g.close()
+
+
+def test_an_html_filing_is_routed_by_its_printed_pages(tmp_path, embedder):
+    # EDGAR's HTML marks the original's pages with CSS breaks: the statement is a titled page, as in a PDF
+    from html import escape
+    company = "ORION WIDGETS CORPORATION"
+    pages = [[line.format(company=company, ticker="ORWG") for line in COVER], *PROSE,
+             [line.format(company=company) for line in STATEMENT]]
+    body = '<hr style="page-break-after:always"/>'.join(
+        "<div>" + "".join(f"<p>{escape(line)}</p>" for line in page) + "</div>" for page in pages)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "orion-20221231.htm").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    try:
+        assert g.index(docs).ok
+        assert g.store.documents()[0].n_pages == 4
+        off = Grail(tmp_path / "idx", embedder=embedder, statement_routing=False)
+        assert off.search(QUESTION, 4, per_page=True)[0].chunk.page != 4, "or this test proves nothing"
+        pages_found, trace = g.search_traced(QUESTION, 4, per_page=True)
+        assert pages_found[0].chunk.page == 4 and trace["statements"]["pages"][0]["page"] == 4
+        answer = g.ask(QUESTION)
+        assert not answer.abstained and "Total current assets 2,529" in answer.text
+        assert {c.page for c in answer.citations} == {4}
+    finally:
+        g.close()

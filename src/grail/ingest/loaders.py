@@ -51,8 +51,11 @@ def sha256_file(path: str | Path) -> str:
 
 
 def _load_text(path: str, data: bytes) -> tuple[str, tuple[Page, ...], dict[str, Any]]:
+    """Plain text; a form feed ends a page (pdftotext output, printed reports), as a page break does in HTML."""
     text = _decode(data, path).replace("\r\n", "\n").replace("\r", "\n")
-    return "", (Page(1, text, tuple(_paragraph_blocks(text))),), {"n_pages": 1}
+    chunks = [t for t in text.split("\f") if t.strip()] or [text.replace("\f", "")]
+    pages = tuple(Page(i, t, tuple(_paragraph_blocks(t))) for i, t in enumerate(chunks, start=1))
+    return "", pages, {"n_pages": len(pages)}
 
 
 # ---------------------------------------------------------------- DOCX

@@ -19,6 +19,12 @@ _HTML_DROP = "script, style, nav, header, footer, aside, form, noscript, templat
 _HTML_BLOCK = frozenset(["p", "div", "section", "article", "main", "body", "blockquote", "figure", "figcaption", "address", "details", "summary", "dl", "dt", "dd", "center", "hgroup", "fieldset", "li"])
 _HTML_HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# a printed page's end: SEC filings in HTML mark the pages of the original document with CSS breaks
+# (<hr style="page-break-after:always">, <div style="page-break-before: always">; CSS 3 "break-before: page")
+_BREAK_BEFORE = re.compile(r"(?i)(?:page-)?break-before\s*:\s*(?:always|page)")
+_BREAK_AFTER = re.compile(r"(?i)(?:page-)?break-after\s*:\s*(?:always|page)")
+_INVISIBLE = re.compile(r"(?i)display\s*:\s*none")  # an inline XBRL header: contexts and units, not text
+PAGE_BREAK = "pagebreak"
 
 
 def _html_list_lines(node: Any, depth: int, lines: list[str]) -> None:
@@ -48,6 +54,15 @@ def _html_parts(node: Any, parts: list[tuple[str, str, int]], buf: list[str]) ->
         tag = child.tag
         if child.is_text_node:
             buf.append(child.text_content or "")
+            continue
+        style = child.attributes.get("style") or ""
+        if style and _INVISIBLE.search(style):
+            continue
+        if style and _BREAK_BEFORE.search(style):
+            flush()
+            parts.append((PAGE_BREAK, "", 0))
+        if tag in ("-comment", "hr", "img"):
+            pass
         elif tag == "br":
             buf.append("\x00")
         elif tag in _HTML_HEADINGS:
@@ -73,8 +88,11 @@ def _html_parts(node: Any, parts: list[tuple[str, str, int]], buf: list[str]) ->
             flush()
             _html_parts(child, parts, buf)
             flush()
-        elif tag not in ("-comment", "hr", "img"):
+        else:
             _html_parts(child, parts, buf)  # inline element: its text joins the current paragraph
+        if style and _BREAK_AFTER.search(style):
+            flush()
+            parts.append((PAGE_BREAK, "", 0))
     if node.tag in _HTML_BLOCK:
         flush()
 
@@ -99,8 +117,27 @@ def _load_html(path: str, data: bytes) -> tuple[str, tuple[Page, ...], dict[str,
             text = _collapse("".join(buf).replace("\x00", " "))
             if text:
                 parts.append(("paragraph", text, 0))
-    text, blocks = _assemble(parts)
-    return title, (Page(1, text, blocks),), {"n_pages": 1}
+    pages = _html_pages(parts)
+    return title, pages, {"n_pages": len(pages)}
+
+
+def _html_pages(parts: list[tuple[str, str, int]]) -> tuple[Page, ...]:
+    """The parts split at page breaks, one Page per printed page of the original (a filing's page 52 is
+    the 52nd); a break with nothing before it (the first page's own "break before") opens no page, and
+    breaks in a row leave no empty pages. A document without breaks is one page."""
+    groups: list[list[tuple[str, str, int]]] = [[]]
+    for part in parts:
+        if part[0] == PAGE_BREAK:
+            if any(text.strip() for _, text, _ in groups[-1]):
+                groups.append([])
+        else:
+            groups[-1].append(part)
+    pages: list[Page] = []
+    for group in groups:
+        text, blocks = _assemble(group)
+        if text.strip() or not pages:
+            pages.append(Page(len(pages) + 1, text, blocks))
+    return tuple(pages)
 
 
 # ---------------------------------------------------------------- Markdown and plain text
