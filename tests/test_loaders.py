@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.text import WD_BREAK
 from pypdf import PdfReader, PdfWriter
 
 from conftest import make_pdf
@@ -276,6 +277,54 @@ def test_text_encodings_and_paragraphs(tmp_path: Path, raw: bytes, expected: str
 
 
 # ---------------------------------------------------------------- DOCX
+def test_docx_pages_follow_the_author_s_page_breaks(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Installation", level=1)
+    document.add_paragraph("Unpack the unit.")
+    document.add_page_break()
+    document.add_heading("Maintenance", level=1)
+    run = document.add_paragraph("Clean the filter monthly.").add_run()
+    run.add_break(WD_BREAK.PAGE)
+    run.add_text("Replace it yearly.")
+    path = tmp_path / "manual.docx"
+    document.save(path)
+    doc = load_document(path)
+    assert [(p.number, p.text) for p in doc.pages] == [
+        (1, "Installation\n\nUnpack the unit."), (2, "Maintenance\n\nClean the filter monthly."),
+        (3, "Replace it yearly.")]
+    assert doc.metadata["n_pages"] == 3
+    check_blocks(doc)
+
+
+def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+
+    def rendered_break(run) -> None:  # what Word writes where a page ended when it last paginated
+        run._r.append(OxmlElement("w:lastRenderedPageBreak"))
+
+    document = docx.Document()
+    document.add_paragraph("Page one text.")
+    document.add_page_break()  # Word also records the page the hard break starts: the rendered break wins
+    para = document.add_paragraph()
+    rendered_break(para.add_run())
+    para.add_run("Page two begins a sentence that")
+    rendered_break(para.add_run())
+    para.add_run(" ends on page three.")
+    table = document.add_table(rows=2, cols=1)
+    table.cell(0, 0).text = "Row on page three"
+    table.cell(1, 0).text = "Row on page four"
+    rendered_break(table.cell(1, 0).paragraphs[0].runs[0])
+    document.add_paragraph("After the table.")
+    path = tmp_path / "laid-out.docx"
+    document.save(path)
+    doc = load_document(path)
+    assert [(p.number, p.text) for p in doc.pages] == [
+        (1, "Page one text."), (2, "Page two begins a sentence that"),
+        (3, "ends on page three.\n\nRow on page three\nRow on page four"),  # a table stays whole
+        (4, "After the table.")]
+    check_blocks(doc)
+
+
 def test_docx_body_order_headings_tables_lists(tmp_path: Path) -> None:
     document = docx.Document()
     document.core_properties.author = "Ada"

@@ -80,7 +80,13 @@ def _load_docx(path: str, data: bytes, max_bytes: int) -> tuple[str, tuple[Page,
     if unpacked > 10 * max_bytes:  # a zip bomb or absurdly large document
         raise LoadError(path, f"DOCX unpacks to {unpacked / _MB:.0f} MB, over 10x max_bytes; raise max_bytes to index it")
     document = docx.Document(io.BytesIO(data))
-    parts: list[tuple[str, str, int]] = []
+    body = document.element.body
+    # Word records where each page ended when it last laid the document out (w:lastRenderedPageBreak);
+    # a document no word processor paginated (generated) has only its author's hard breaks
+    rendered = bool(body.xpath(".//w:lastRenderedPageBreak"))
+    breaks = ".//w:lastRenderedPageBreak" if rendered else './/w:br[@w:type="page"]'
+    pages: list[list[tuple[str, str, int]]] = [[]]
+    parts = pages[0]
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             rows = []
@@ -93,28 +99,67 @@ def _load_docx(path: str, data: bytes, max_bytes: int) -> tuple[str, tuple[Page,
                 if any(cells):
                     rows.append(" | ".join(cells))
             parts.append(("table", "\n".join(rows), 0))
+            for _ in item._tbl.xpath(breaks):  # a table is kept whole on the page it starts on
+                pages.append(parts := [])
             continue
-        text = _clean(item.text).strip()
         style = item.style.name if item.style is not None else ""
         ppr = item._p.pPr
         if (m := _DOCX_HEADING.match(style)) or style == "Title":
-            parts.append(("heading", _collapse(text), int(m.group(1)) if m else 1))
+            kind, level = "heading", int(m.group(1)) if m else 1
         elif style.startswith("List") or (ppr is not None and ppr.numPr is not None):
-            if parts and parts[-1][0] == "list":  # consecutive list paragraphs form one list block
+            kind, level = "list", 0
+        else:
+            kind, level = "paragraph", 0
+        fragments = _docx_fragments(item._p, rendered) if item._p.xpath(breaks) else [item.text]
+        for n, fragment in enumerate(fragments):
+            if n:
+                pages.append(parts := [])
+            text = _clean(fragment).strip()
+            if kind == "heading":
+                parts.append(("heading", _collapse(text), level))
+            elif kind == "list" and parts and parts[-1][0] == "list":  # consecutive list paragraphs: one list
                 parts[-1] = ("list", "\n".join(t for t in (parts[-1][1], text) if t), 0)
             else:
-                parts.append(("list", text, 0))
-        else:
-            parts.append(("paragraph", text, 0))
-    text, blocks = _assemble(parts)
+                parts.append((kind, text, 0))
     props = document.core_properties
     title = _collapse(props.title or "")
     if not title:
-        title = next((t for kind, t, _ in parts if kind == "heading" and t), "")
-    metadata: dict[str, Any] = {"n_pages": 1}
+        title = next((t for page in pages for kind, t, _ in page if kind == "heading" and t), "")
+    metadata: dict[str, Any] = {"n_pages": len(pages)}
     if props.author:
         metadata["author"] = props.author
-    return title, (Page(1, text, blocks),), metadata
+    return title, tuple(Page(i, *_assemble(page)) for i, page in enumerate(pages, start=1)), metadata
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_fragments(p: Any, rendered: bool) -> list[str]:
+    """A paragraph's text cut at its page breaks (Word's rendered ones, or else hard ones): one fragment
+    per page it lies on, the way python-docx reads its runs (tabs, line breaks, no-break hyphens)."""
+    fragments = [""]
+    for r in p.xpath("./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r"):
+        for child in r:
+            tag = child.tag
+            if tag == _W + "t":
+                fragments[-1] += child.text or ""
+            elif tag in (_W + "tab", _W + "ptab"):
+                fragments[-1] += "\t"
+            elif tag == _W + "noBreakHyphen":
+                fragments[-1] += "-"
+            elif tag == _W + "cr":
+                fragments[-1] += "\n"
+            elif tag == _W + "lastRenderedPageBreak":
+                if rendered:
+                    fragments.append("")
+            elif tag == _W + "br":
+                kind = child.get(_W + "type")
+                if kind == "page":
+                    if not rendered:
+                        fragments.append("")
+                elif kind != "column":
+                    fragments[-1] += "\n"
+    return fragments
 
 
 # ---------------------------------------------------------------- entry point
