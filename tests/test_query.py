@@ -286,6 +286,9 @@ def test_the_company_a_passage_belongs_to_counts_as_named_in_it():
     ("What was the second quarter 2023 gross margin?", False),
     ("What is the 10-Q's 2022 inventory?", False),
     ("What is the quick ratio?", False),  # no year: nothing says which filing is of record
+    ("What were 2023 first-half sales?", False),  # interim periods, not the year
+    ("What was the six months ended June 30, 2023 operating income?", False),
+    ("What was the 2022 YTD free cash flow?", False),
 ])
 def test_asks_annual(question, annual):
     from grail.retrieve.query import asks_annual

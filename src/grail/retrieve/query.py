@@ -53,7 +53,8 @@ def question_years(question: str) -> list[int]:
 # what a company expects for a year it says before the year begins (guidance in the prior year's release)
 FORWARD = re.compile(r"(?i)\bexpect(?:s|ed|ations?)?\b|\bplan(?:s|ned)?\b|\bguidance\b|\boutlook\b|\bforecasts?\b"
                      r"|\bprojected\b|\banticipated?\b|\bwill\b")
-_QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q\b|\binterim\b")
+_QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]\b"
+                        r"|\b(?:three|six|nine)[- ]months?\b|\byear[- ]to[- ]date\b|\bYTD\b")
 
 
 def asks_annual(question: str) -> bool:
