@@ -325,6 +325,24 @@ def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path) -> None:
     check_blocks(doc)
 
 
+def test_docx_page_breaks_cannot_inflate_the_page_count(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=1)
+    table.cell(0, 0).text = "a"
+    run = table.cell(1, 0).paragraphs[0].add_run("b")
+    para_run = document.add_paragraph().add_run("c")
+    for _ in range(5000):  # a 60 kB hostile file: 10,000 "pages" Word never laid out
+        run._r.append(OxmlElement("w:lastRenderedPageBreak"))
+        para_run._r.append(OxmlElement("w:lastRenderedPageBreak"))
+    path = tmp_path / "hostile.docx"
+    document.save(path)
+    doc = load_document(path)
+    # a table spans at most a page per row; a paragraph leaves no page empty
+    assert [p.text for p in doc.pages] == ["a\nb", "", "c", ""]
+
+
 def test_docx_body_order_headings_tables_lists(tmp_path: Path) -> None:
     document = docx.Document()
     document.core_properties.author = "Ada"

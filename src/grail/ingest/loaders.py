@@ -99,7 +99,8 @@ def _load_docx(path: str, data: bytes, max_bytes: int) -> tuple[str, tuple[Page,
                 if any(cells):
                     rows.append(" | ".join(cells))
             parts.append(("table", "\n".join(rows), 0))
-            for _ in item._tbl.xpath(breaks):  # a table is kept whole on the page it starts on
+            # a table is kept whole on the page it starts on; it spans at most a page per row
+            for _ in range(min(len(item._tbl.xpath(breaks)), len(item.rows))):
                 pages.append(parts := [])
             continue
         style = item.style.name if item.style is not None else ""
@@ -141,7 +142,11 @@ def _docx_fragments(p: Any, rendered: bool) -> list[str]:
     for r in p.xpath("./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r"):
         for child in r:
             tag = child.tag
-            if tag == _W + "t":
+            hard = tag == _W + "br" and child.get(_W + "type") == "page"
+            if (tag == _W + "lastRenderedPageBreak") if rendered else hard:
+                if len(fragments) == 1 or fragments[-1].strip():  # a paragraph leaves no page empty
+                    fragments.append("")
+            elif tag == _W + "t":
                 fragments[-1] += child.text or ""
             elif tag in (_W + "tab", _W + "ptab"):
                 fragments[-1] += "\t"
@@ -149,16 +154,8 @@ def _docx_fragments(p: Any, rendered: bool) -> list[str]:
                 fragments[-1] += "-"
             elif tag == _W + "cr":
                 fragments[-1] += "\n"
-            elif tag == _W + "lastRenderedPageBreak":
-                if rendered:
-                    fragments.append("")
-            elif tag == _W + "br":
-                kind = child.get(_W + "type")
-                if kind == "page":
-                    if not rendered:
-                        fragments.append("")
-                elif kind != "column":
-                    fragments[-1] += "\n"
+            elif tag == _W + "br" and child.get(_W + "type") not in ("page", "column"):
+                fragments[-1] += "\n"
     return fragments
 
 
