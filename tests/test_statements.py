@@ -46,6 +46,10 @@ def test_named_statements(question, kinds):
     ("What capital expenditures does 3M expect for 2023?", ()),  # plans are in the discussion, not the rows
     ("Which activity brought in the most cash flow?", ()),  # no measure defined by a statement's rows
     ("What were total current assets?", ()),  # a row, not a measure: only routed when the statement is named
+    ("Did JnJ's net earnings as a percent of sales increase in Q2 of FY2023?", ("income_statement",)),
+    ("What was R&D as a % of revenue in 2022?", ("income_statement",)),
+    ("Did wages expense as a percent of net sales increase?", ()),  # no line of the statement
+    ("What drove the reduction in SG&A expense as a percent of net sales?", ()),  # the discussion says why
 ])
 def test_implied_statements(question, kinds):
     assert implied_statements(question) == kinds
@@ -55,6 +59,8 @@ def test_measure_rows_are_what_the_measure_is_made_of():
     assert measure_rows("Has Amcor's quick ratio improved?") == "total current assets total current liabilities inventories"
     assert measure_rows("What drove the change in Amcor's quick ratio?") == ""
     assert measure_rows("What was revenue?") == ""
+    assert measure_rows("What is SG&A as a percentage of total revenues?") == (
+        "selling general and administrative expenses net sales revenue")
 
 
 def test_asked_statements_are_the_named_and_the_implied():

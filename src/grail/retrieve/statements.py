@@ -97,6 +97,19 @@ _MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
          "net income total shareholders equity"),
     ]
 ]
+# a line of the income statement as a share of sales (common-size analysis): "net earnings as a percent of
+# sales", "R&D as a % of revenue": the line and the sales it is divided by
+_OF_SALES = r"(?:\s+expenses?)?\s+(?:as\s+an?\s+)?(?:percent(?:age)?|%)\s+(?:of|to)\s+(?:net\s+|total\s+)?(?:sales|revenues?)\b"
+_MEASURES += [(re.compile(r"(?i)\b(?:" + line + ")" + _OF_SALES), (_IS,), f"{rows} net sales revenue")
+              for line, rows in [
+                  (r"net\s+(?:earnings|income)", "net earnings net income"),
+                  (r"gross\s+profit", "gross profit"),
+                  (r"operating\s+(?:income|profit)", "operating income"),
+                  (r"income\s+before\s+(?:income\s+)?taxes", "income before taxes"),
+                  (r"cost\s+of\s+(?:goods\s+sold|sales|revenues?|products\s+sold)", "cost of sales cost of products sold"),
+                  (r"selling,?\s+general\s+and\s+administrative|(?-i:SG&A)", "selling general and administrative expenses"),
+                  (r"research\s+and\s+development|(?-i:R&D)", "research and development expense"),
+              ]]
 # "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows; so is
 # what the company expects ("capex planned for 2024"): statements report the past
 _DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
