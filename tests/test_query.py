@@ -320,3 +320,16 @@ def test_an_outlook_for_a_year_is_read_in_the_filings_of_the_year_before():
     assert set(vocab.understand("What guidance did Vega Foods give for 2023 capex?").doc_ids) == {"k22", "r22", "k23"}
     # what happened in a year is reported in that year's filings
     assert set(vocab.understand("Did Vega Foods' EPS grow in FY2023?").doc_ids) == {"k23"}
+
+
+@pytest.mark.parametrize("cover,name", [
+    ("BEST BUY CO., INC.", "Best Buy Co., Inc"),
+    ("CVS HEALTH CORPORATION", "CVS Health Corporation"),  # a short word that is no word stays an acronym
+    ("THE COCA-COLA COMPANY", "The Coca-Cola Company"),
+    ("AMAZON.COM, INC.", "Amazon.com, Inc"),
+    ("AT&T INC.", "AT&T Inc"),
+    ("Activision Blizzard, Inc.", "Activision Blizzard, Inc"),  # written in its own case: kept
+])
+def test_company_names_in_capitals_read_as_the_company_writes_them(cover, name):
+    from grail.ingest.metadata import _clean_company
+    assert _clean_company(cover) == name

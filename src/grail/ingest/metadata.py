@@ -60,10 +60,28 @@ def fiscal_year_named(year: int, month: int, day: int) -> int:
     return year - 1 if month == 1 and day <= 7 else year
 
 
+# corporate words a cover page capitalises: "BEST BUY CO., INC." is "Best Buy Co., Inc"
+_NAME_WORDS = {"INC": "Inc", "CO": "Co", "CORP": "Corp", "LTD": "Ltd", "THE": "The", "AND": "and", "OF": "of",
+               "FOR": "for", "DE": "de"}
+_VOWEL = set("AEIOU")
+
+
+def _name_word(word: str) -> str:
+    """One word of an all-capitals company name in the case its company writes it: "HEALTH" -> "Health",
+    "BUY" -> "Buy"; a short word that does not read as a word stays an acronym ("CVS", "AMD", "3M")."""
+    letters = re.sub(r"[^A-Z]", "", word)
+    if letters in _NAME_WORDS:
+        return word.replace(letters, _NAME_WORDS[letters], 1)
+    pronounceable = len(letters) == 3 and letters[0] not in _VOWEL and letters[1] in _VOWEL and letters[2] not in _VOWEL
+    if len(letters) > 3 or pronounceable:
+        return "-".join(part[:1] + part[1:].lower() for part in word.split("-"))  # "COCA-COLA", "AMAZON.COM"
+    return word
+
+
 def _clean_company(name: str) -> str:
     name = " ".join(re.sub(r"_{2,}", " ", name).split()).strip(" ,.-_")
     if name.isupper() and len(name) > 4:  # "CVS HEALTH CORPORATION" -> "CVS Health Corporation"
-        name = " ".join(w if len(w) <= 3 else w.capitalize() for w in name.split())
+        name = " ".join(_name_word(w) for w in name.split())
     return name
 
 
