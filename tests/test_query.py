@@ -333,3 +333,15 @@ def test_an_outlook_for_a_year_is_read_in_the_filings_of_the_year_before():
 def test_company_names_in_capitals_read_as_the_company_writes_them(cover, name):
     from grail.ingest.metadata import _clean_company
     assert _clean_company(cover) == name
+
+
+@pytest.mark.parametrize("question,forward", [
+    ("What capex does Vega plan for 2024?", True),
+    ("What was the planned capex for 2024?", True),
+    ("What is the FY2023 outlook?", True),
+    ("What were pension plan assets in FY2022?", False),  # a plan, not a plan to
+    ("What was the projected benefit obligation in 2022?", False),
+])
+def test_forward_looking_questions(question, forward):
+    from grail.retrieve.query import FORWARD
+    assert bool(FORWARD.search(question)) is forward

@@ -41,7 +41,7 @@ _QUARTERS = [  # (pattern, group of the quarter, group of the year)
     (re.compile(r"(?i)\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\s+(?:of\s+|,\s*)?" + _Y), 1, 2),
 ]
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_ANNUAL = ("10-K", "20-F", "40-F", "10-KT")
+ANNUAL_FORMS = ("10-K", "20-F", "40-F", "10-KT")
 
 
 def question_years(question: str) -> list[int]:
@@ -50,9 +50,10 @@ def question_years(question: str) -> list[int]:
                    for m in _FY.finditer(question) for y in [m.group(1) or m.group(2)]})
 
 
-# what a company expects for a year it says before the year begins (guidance in the prior year's release)
-FORWARD = re.compile(r"(?i)\bexpect(?:s|ed|ations?)?\b|\bplan(?:s|ned)?\b|\bguidance\b|\boutlook\b|\bforecasts?\b"
-                     r"|\bprojected\b|\banticipated?\b|\bwill\b")
+# what a company expects for a year it says before the year begins (guidance in the prior year's release);
+# not a "pension plan" or a "projected benefit obligation"
+FORWARD = re.compile(r"(?i)\bexpect(?:s|ed|ations?)?\b|\bplann(?:ed|ing)\b|\bplans?\s+(?:to|for)\b|\bguidance\b"
+                     r"|\boutlook\b|\bforecasts?\b|\bprojections?\b|\banticipated?\b|\bwill\b")
 _QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]\b"
                         r"|\b(?:three|six|nine)[- ]months?\b|\byear[- ]to[- ]date\b|\bYTD\b")
 
@@ -147,7 +148,7 @@ def latest_report_day(meta: dict[str, Any], year_end: tuple[int, int]) -> dt.dat
     its fiscal quarter) plus the time a filing of its kind may take to come out; None when unknown."""
     if reported := parse_date(meta.get("report_date")):
         return dt.date(*reported)
-    annual = meta.get("form_type") in _ANNUAL or meta.get("fiscal_quarter") == 4
+    annual = meta.get("form_type") in ANNUAL_FORMS or meta.get("fiscal_quarter") == 4
     end: dt.date | None = None
     if period_end := parse_date(meta.get("period_end")):
         end = dt.date(*period_end)
@@ -161,7 +162,7 @@ def latest_report_day(meta: dict[str, Any], year_end: tuple[int, int]) -> dt.dat
 
 def year_end_of(metas: Iterable[dict[str, Any]]) -> tuple[int, int] | None:
     """(month, day) a company's fiscal year ends on, from the period end of its latest annual report."""
-    ends = [e for mt in metas if mt.get("form_type") in _ANNUAL and (e := parse_date(mt.get("period_end")))]
+    ends = [e for mt in metas if mt.get("form_type") in ANNUAL_FORMS and (e := parse_date(mt.get("period_end")))]
     return (max(ends)[1], max(ends)[2]) if ends else None
 
 
@@ -344,7 +345,7 @@ class EntityVocabulary:
         for mt in meta:
             form, fy = mt.get("form_type"), mt.get("fiscal_year")
             reported: tuple[int, int] | None = None
-            if form in _ANNUAL and isinstance(fy, int):
+            if form in ANNUAL_FORMS and isinstance(fy, int):
                 covered.update((q, y) for q in range(1, 5) for y in (fy - 1, fy))
                 continue
             if isinstance(mt.get("fiscal_quarter"), int) and isinstance(fy, int):

@@ -22,7 +22,7 @@ from grail.embed import Embedder
 from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
-from grail.retrieve.query import _ANNUAL, EntityVocabulary, asks_annual
+from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
@@ -106,7 +106,7 @@ class Retriever:
         version = self.store.version()
         if self._annual is None or self._annual[0] != version:
             self._annual = (version, frozenset(d.doc_id for d in self.store.documents()
-                                               if d.metadata.get("form_type") in _ANNUAL))
+                                               if d.metadata.get("form_type") in ANNUAL_FORMS))
         return self._annual[1]
 
     def vocabulary(self, filters: Filters | None = None) -> EntityVocabulary:
