@@ -303,9 +303,9 @@ def test_asks_annual(question, annual):
     ("Margins rose 2020.5 basis points", []),
     ("Costs of $2019 per unit", []),
 ])
-def test_question_years(question, years):
-    from grail.retrieve.query import question_years
-    assert question_years(question) == years
+def test_asked_years(question, years):
+    from grail.retrieve.query import asked_years
+    assert asked_years(question) == years
 
 
 def test_an_outlook_for_a_year_is_read_in_the_filings_of_the_year_before():

@@ -44,7 +44,7 @@ _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 ANNUAL_FORMS = ("10-K", "20-F", "40-F", "10-KT")
 
 
-def question_years(question: str) -> list[int]:
+def asked_years(question: str) -> list[int]:
     """Fiscal or calendar years a question names, sorted: "FY2022", "fiscal 23", "in 2019"."""
     return sorted({2000 + int(y) if len(y) == 2 else int(y)
                    for m in _FY.finditer(question) for y in [m.group(1) or m.group(2)]})
@@ -60,7 +60,7 @@ _QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q
 
 def asks_annual(question: str) -> bool:
     """The question names a year and nothing quarterly: it asks for a fiscal year's figures."""
-    return bool(question_years(question)) and not question_quarters(question) and not _QUARTERLY.search(question)
+    return bool(asked_years(question)) and not question_quarters(question) and not _QUARTERLY.search(question)
 
 
 def question_quarters(question: str) -> tuple[tuple[int, int], ...]:
@@ -391,7 +391,7 @@ class EntityVocabulary:
 
     def understand(self, question: str) -> Understanding:
         companies = self.companies_in(question)
-        years = question_years(question)
+        years = asked_years(question)
         forms = [form for pattern, form in _FORMS if pattern.search(question)]
         if not companies:
             return Understanding(years=tuple(years), forms=tuple(forms))
