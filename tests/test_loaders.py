@@ -13,6 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
 from pypdf import PdfReader, PdfWriter
 
 from conftest import make_pdf
@@ -277,6 +278,15 @@ def test_text_encodings_and_paragraphs(tmp_path: Path, raw: bytes, expected: str
 
 
 # ---------------------------------------------------------------- DOCX
+def _docx_pages(document, path: Path) -> list[tuple[int, str]]:
+    """Save a python-docx document, load it as grail does, and give its (page number, text) pairs."""
+    document.save(path)
+    doc = load_document(path)
+    check_blocks(doc)
+    assert doc.metadata["n_pages"] == len(doc.pages)
+    return [(p.number, p.text) for p in doc.pages]
+
+
 def test_docx_pages_follow_the_author_s_page_breaks(tmp_path: Path) -> None:
     document = docx.Document()
     document.add_heading("Installation", level=1)
@@ -286,19 +296,12 @@ def test_docx_pages_follow_the_author_s_page_breaks(tmp_path: Path) -> None:
     run = document.add_paragraph("Clean the filter monthly.").add_run()
     run.add_break(WD_BREAK.PAGE)
     run.add_text("Replace it yearly.")
-    path = tmp_path / "manual.docx"
-    document.save(path)
-    doc = load_document(path)
-    assert [(p.number, p.text) for p in doc.pages] == [
+    assert _docx_pages(document, tmp_path / "manual.docx") == [
         (1, "Installation\n\nUnpack the unit."), (2, "Maintenance\n\nClean the filter monthly."),
         (3, "Replace it yearly.")]
-    assert doc.metadata["n_pages"] == 3
-    check_blocks(doc)
 
 
 def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path) -> None:
-    from docx.oxml import OxmlElement
-
     def rendered_break(run) -> None:  # what Word writes where a page ended when it last paginated
         run._r.append(OxmlElement("w:lastRenderedPageBreak"))
 
@@ -315,19 +318,13 @@ def test_docx_pages_are_where_word_last_laid_them_out(tmp_path: Path) -> None:
     table.cell(1, 0).text = "Row on page four"
     rendered_break(table.cell(1, 0).paragraphs[0].runs[0])
     document.add_paragraph("After the table.")
-    path = tmp_path / "laid-out.docx"
-    document.save(path)
-    doc = load_document(path)
-    assert [(p.number, p.text) for p in doc.pages] == [
+    assert _docx_pages(document, tmp_path / "laid-out.docx") == [
         (1, "Page one text."), (2, "Page two begins a sentence that"),
         (3, "ends on page three.\n\nRow on page three\nRow on page four"),  # a table stays whole
         (4, "After the table.")]
-    check_blocks(doc)
 
 
 def test_docx_page_breaks_cannot_inflate_the_page_count(tmp_path: Path) -> None:
-    from docx.oxml import OxmlElement
-
     document = docx.Document()
     table = document.add_table(rows=2, cols=1)
     table.cell(0, 0).text = "a"
@@ -336,11 +333,8 @@ def test_docx_page_breaks_cannot_inflate_the_page_count(tmp_path: Path) -> None:
     for _ in range(5000):  # a 60 kB hostile file: 10,000 "pages" Word never laid out
         run._r.append(OxmlElement("w:lastRenderedPageBreak"))
         para_run._r.append(OxmlElement("w:lastRenderedPageBreak"))
-    path = tmp_path / "hostile.docx"
-    document.save(path)
-    doc = load_document(path)
     # a table spans at most a page per row; a paragraph leaves no page empty
-    assert [p.text for p in doc.pages] == ["a\nb", "", "c", ""]
+    assert [text for _, text in _docx_pages(document, tmp_path / "hostile.docx")] == ["a\nb", "", "c", ""]
 
 
 def test_docx_body_order_headings_tables_lists(tmp_path: Path) -> None:
