@@ -253,7 +253,7 @@ def test_the_cli_says_which_passages_routing_moved(filings):
                            str(root / "idx")], capture_output=True, text=True, check=True,
                           env={**os.environ, "COLUMNS": "200"})
     first = proc.stdout.splitlines()[0]
-    assert "p.4" in first and "a statement the query names" in first
+    assert "p.4" in first and "a statement the query asks for" in first
 
 
 def test_the_gate_reuses_the_question_s_embedding(filings, monkeypatch):
@@ -394,3 +394,19 @@ def test_an_html_filing_is_routed_by_its_printed_pages(tmp_path, embedder):
         assert {c.page for c in answer.citations} == {4}
     finally:
         g.close()
+
+
+def test_a_statement_retrieval_did_not_find_is_added(filings):
+    g, root = filings
+    # two candidates per retriever: the prose pages fill them and the balance sheet is not among them
+    narrow = Grail(root / "idx", embedder=g.embedder, candidates=2)
+    question = "Does Orion have positive working capital based on FY2022 data?"
+    unrouted = Grail(root / "idx", embedder=g.embedder, candidates=2, statement_routing=False)
+    assert all(h.chunk.page != 4 for h in unrouted.search(question, 2)), "or this test proves nothing"
+    hits, trace = narrow.search_traced(question, 2)
+    assert hits[0].chunk.page == 4 and "retrieved" not in hits[0].ranks and hits[0].path.endswith("orion_2022_10k.pdf")
+    assert trace["statements"]["pages"] == [
+        {"path": hits[0].path, "page": 4, "statements": ["balance_sheet"], "retrieved": False}]
+    assert {h.chunk.page for h in hits if "statement" in h.ranks} == {4}  # the whole page, nothing else
+    answer = narrow.ask(question)
+    assert not answer.abstained and {c.page for c in answer.citations} == {4}

@@ -106,3 +106,15 @@ def test_a_citation_after_the_full_stop_belongs_to_that_sentence():
                      ctx, threshold=0.9)
     assert [(s.draft_citations, s.citations) for s in v.sentences] == [((1,), (1,)), ((2,), (2,))]
     assert v.repaired == 0
+
+
+@pytest.mark.parametrize("sentence,ok", [
+    ("Amcor plc and Subsidiaries\nConsolidated Balance Sheets", False),  # a page's heading block
+    ("Reconciliation of Non-GAAP Measures\nThree Months Ended June 30, 2023", False),
+    ("Gross profit\n2,820 2,725", True),  # a row and its values
+    ("Sales rose in 2022\nbecause demand grew.", True),  # a sentence wrapped over two lines
+    ("Net sales were $3.2 billion", True),
+])
+def test_a_heading_block_is_not_quotable(sentence, ok):
+    from grail.verify.support import quotable
+    assert quotable(sentence) is ok

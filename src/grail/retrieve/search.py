@@ -220,10 +220,14 @@ class Retriever:
         allowed documents move to the front with every chunk of theirs that retrieval found
         (the statement is one table: its rows are read together), each page's chunks in
         retrieval order; pages go first-of-each-statement before any second, and by the rank
-        of their best chunk within that. Everything else keeps its order; nothing is added
-        that retrieval did not find. Moved hits are re-scored just above the former best, so
-        scores still fall with rank; ``ranks["retrieved"]`` keeps each hit's place before
-        routing and ``ranks["statement"]`` its place among the moved.
+        of their best chunk within that. Everything else keeps its order. A statement of which
+        retrieval found fewer than ``per_kind`` titled pages is completed from the titled pages
+        it did not find (a question's words may match none of the rows: "Has Amcor's quick ratio
+        improved?" and the balance sheet), whole, after the found ones: annual reports first
+        when ``annual_first``, then documents in the order retrieval ranked them, then by page.
+        Moved hits are re-scored just above the former best, so scores still fall with rank;
+        ``ranks["retrieved"]`` keeps each hit's place before routing (none for an added one) and
+        ``ranks["statement"]`` its place among the moved.
 
         ``annual_first`` (a fiscal year asked, nothing quarterly): an annual report's statement
         pages are taken and placed before those of a 10-Q or an earnings release of that year.
@@ -248,6 +252,9 @@ class Retriever:
                 continue
             order[key] = (min(taken[s] for s in kinds), h.chunk.doc_id not in annual, i)
             taken.update(kinds)
+        found = set(order)
+        if any(taken[s] < per_kind for s in statements):
+            hits = hits + self._unfound_statement_pages(hits, titled, statements, annual, order, taken, per_kind)
         pages = sorted(order, key=order.__getitem__)
         where = {key: n for n, key in enumerate(pages)}
         picked = sorted((i for i, h in enumerate(hits) if (h.chunk.doc_id, h.chunk.page) in where),
@@ -260,9 +267,37 @@ class Retriever:
         rest = [h for i, h in enumerate(hits) if i not in chosen]
         paths = {(h.chunk.doc_id, h.chunk.page): h.path for h in moved}
         trace["statements"] = {"asked": list(statements), "by_measure": list(by_measure), "pages": [
-            {"path": paths[key], "page": key[1], "statements": sorted(set(statements) & titled[key])}
-            for key in pages]}
+            {"path": paths[key], "page": key[1], "statements": sorted(set(statements) & titled[key]),
+             "retrieved": key in found} for key in pages]}
         return moved + rest
+
+    def _unfound_statement_pages(self, hits: list[Hit], titled: dict[tuple[str, int], set[str]],
+                                 statements: tuple[str, ...], annual: frozenset[str],
+                                 order: dict[tuple[str, int], tuple[int, bool, int]], taken: Counter[str],
+                                 per_kind: int) -> list[Hit]:
+        """Hits for every chunk of the titled statement pages retrieval did not find, as many as the
+        statements still short of ``per_kind`` pages need (``order`` and ``taken`` are updated)."""
+        first_seen: dict[str, int] = {}
+        for i, h in enumerate(hits):
+            first_seen.setdefault(h.chunk.doc_id, i)
+        unfound = sorted((key for key, kinds in titled.items() if key not in order and kinds & set(statements)),
+                         key=lambda key: (key[0] not in annual, first_seen.get(key[0], len(hits)), key[1]))
+        added: list[Hit] = []
+        for key in unfound:
+            kinds = [s for s in statements if s in titled[key] and taken[s] < per_kind]
+            if not kinds:
+                continue
+            chunks = self.store.page_chunks(*key)
+            if not chunks:
+                continue
+            order[key] = (min(taken[s] for s in kinds), key[0] not in annual, len(hits) + len(added))
+            taken.update(kinds)
+            labels = self.store.doc_labels([key[0]])
+            path, title = labels.get(key[0], ("", ""))
+            added += [Hit(chunk=c, score=0.0, path=path, title=title) for c in chunks]
+            if all(taken[s] >= per_kind for s in statements):
+                break
+        return added
 
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""

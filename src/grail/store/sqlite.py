@@ -243,6 +243,12 @@ class SQLiteStore:
         by_id = {r[1]: _row_chunk(r) for r in rows}
         return [by_id[c] for c in chunk_ids if c in by_id]
 
+    def page_chunks(self, doc_id: str, page: int) -> list[Chunk]:
+        """The chunks of one page, in document order."""
+        rows = self._conn().execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.page = ?"
+                                    " ORDER BY c.seq", (doc_id, page)).fetchall()
+        return [_row_chunk(r) for r in rows]
+
     def chunk_keys(self, min_tokens: int = 0) -> list[tuple[str, str]]:
         """(chunk_id, doc_id) of every chunk with at least ``min_tokens`` word pieces."""
         return [(r[0], r[1]) for r in self._conn().execute(

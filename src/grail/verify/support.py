@@ -143,7 +143,16 @@ def quotable(sentence: str) -> bool:
     extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
     return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(stripped)
-            and not unit_legend(stripped) and not not_a_claim(stripped, content_terms(stripped)))
+            and not unit_legend(stripped) and not heading_lines(stripped)
+            and not not_a_claim(stripped, content_terms(stripped)))
+
+
+def heading_lines(sentence: str) -> bool:
+    """Short lines stacked with no full stop and no value: a page's heading block ("Amcor plc and
+    Subsidiaries / Consolidated Balance Sheets"), not a sentence that says something."""
+    lines = [ln.strip() for ln in sentence.splitlines() if ln.strip()]
+    return (len(lines) >= 2 and all(len(ln) <= 60 and ln[-1] not in ".!?;" for ln in lines)
+            and all(q.is_date for q in parse_quantities(sentence)))
 
 
 def quotable_sentences(text: str) -> list[tuple[int, int]]:
