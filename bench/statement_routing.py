@@ -7,12 +7,15 @@ Each of the 63 questions is searched twice per round (pages, k=20), once with
 evidence gate ``ask`` runs is timed the same way (it re-reads retrieval's
 unrouted order when routing moved anything, reusing the question's embedding).
 Every timing starts from a question not yet embedded. Reports page R@1/R@10 and p50/p95
-milliseconds for each, and which questions routing moved.
+milliseconds for each, and which questions routing moved. ``--asking-sentence`` asks each
+question as its sentence that asks alone, without FinanceBench's instructions ("... relying on
+the cash flow statement", "If the quick ratio is not ... explain why"), as a user would type it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 from grail import Grail
 from grail.eval.datasets import load_financebench
 from grail.retrieve.statements import asked_statements, named_statements
+from grail.verify.evidence import question_focus
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "financebench"
 
@@ -31,8 +35,11 @@ def main() -> None:
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", default="bench/results/statement_routing.json")
+    ap.add_argument("--asking-sentence", action="store_true", help="ask only each question's sentence that asks")
     args = ap.parse_args()
     questions = load_financebench(args.data)
+    if args.asking_sentence:
+        questions = [dataclasses.replace(q, question=question_focus(q.question).strip()) for q in questions]
     g = Grail(args.index)
     times: dict[str, list[float]] = {"on": [], "off": [], "gate_on": [], "gate_off": []}
     ranks: dict[str, list[int | None]] = {"on": [], "off": []}
