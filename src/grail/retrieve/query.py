@@ -58,6 +58,15 @@ _QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q
                         r"|\b(?:three|six|nine)[- ]months?\b|\byear[- ]to[- ]date\b|\bYTD\b")
 
 
+_A_QUARTER = re.compile(r"(?i)\bquarter\b|\bQ[1-4]\b|\b[1-4]Q\b")
+
+
+def asks_quarter(question: str) -> bool:
+    """The question asks about a quarter ("in Q2 of FY2022", "the fourth quarter"), not a year or a
+    year to date."""
+    return bool(question_quarters(question) or _A_QUARTER.search(question))
+
+
 def asks_annual(question: str) -> bool:
     """The question names a year and nothing quarterly: it asks for a fiscal year's figures."""
     return bool(asked_years(question)) and not question_quarters(question) and not _QUARTERLY.search(question)

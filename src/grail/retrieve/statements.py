@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from grail.retrieve.query import FORWARD
+from grail.retrieve.query import FORWARD, asks_quarter
 from grail.text_units import collapse
 from grail.verify.evidence import question_focus
 
@@ -97,31 +97,68 @@ _MEASURES: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
          "net income total shareholders equity"),
     ]
 ]
+# the lines each statement reports, by their usual captions (US GAAP and IFRS wording; abbreviations in
+# capitals): a question asking for one of them is answered by that statement's row ("What is the FY2016
+# COGS for Microsoft?", "the year end FY2018 net PPNE for 3M"), which shares few of its words
+_LINES: list[tuple[str, str, str]] = [  # (what the question says, statement, the row's words)
+    (r"property,?\s+plant,?\s+and\s+equipment|(?-i:PP&E|PPNE)", _BS, "property plant and equipment net"),
+    (r"inventor(?:y|ies)", _BS, "inventories"),
+    (r"(?:accounts|trade)\s+receivables?", _BS, "accounts receivable net"),
+    (r"accounts\s+payable", _BS, "accounts payable"),
+    (r"total\s+(?:current\s+)?assets", _BS, "total assets total current assets"),
+    (r"total\s+(?:current\s+)?liabilities", _BS, "total liabilities total current liabilities"),
+    (r"(?:shareholders|stockholders)['’]?\s+equity", _BS, "total shareholders equity"),
+    (r"long[\s-]+term\s+debt", _BS, "long-term debt"),
+    (r"cash\s+(?:and|&)\s+cash\s+equivalents", _BS, "cash and cash equivalents"),
+    (r"retained\s+earnings", _BS, "retained earnings"),
+    (r"(?:total\s+|net\s+)?revenues?|net\s+sales|top[\s-]+line", _IS, "net sales revenue total revenues"),
+    (r"cost\s+of\s+(?:goods\s+sold|sales|revenues?|products\s+sold)|(?-i:COGS)", _IS,
+     "cost of sales cost of goods sold cost of revenue"),
+    (r"gross\s+profit", _IS, "gross profit"),
+    (r"operating\s+(?:income|profit)", _IS, "operating income"),
+    (r"income\s+before\s+(?:income\s+)?taxes", _IS, "income before income taxes"),
+    (r"net\s+(?:income|earnings)", _IS, "net income net earnings"),
+    (r"earnings\s+per\s+share|(?-i:EPS)", _IS, "earnings per share diluted basic"),
+    (r"selling,?\s+general\s+and\s+administrative|(?-i:SG&A)", _IS, "selling general and administrative expenses"),
+    (r"research\s+and\s+development|(?-i:R&D)", _IS, "research and development expense"),
+    (r"interest\s+expense", _IS, "interest expense"),
+    (r"(?:cash\s+)?dividends\s+paid|pa(?:y|ys|id)\s+(?:out\s+)?(?:in\s+)?(?:cash\s+)?dividends|cash\s+dividends", _CF,
+     "cash dividends paid"),
+    (r"depreciation\s+and\s+amortization|(?-i:D&A)", _CF, "depreciation and amortization"),
+    (r"(?:share|stock)\s+(?:repurchases?|buybacks?)|repurchases?\s+of\s+(?:common\s+)?(?:stock|shares)", _CF,
+     "repurchases of common stock"),
+]
 # a line of the income statement as a share of sales (common-size analysis): "net earnings as a percent of
 # sales", "R&D as a % of revenue": the line and the sales it is divided by
-_OF_SALES = r"(?:\s+expenses?)?\s+(?:as\s+an?\s+)?(?:percent(?:age)?|%)\s+(?:of|to)\s+(?:net\s+|total\s+)?(?:sales|revenues?)\b"
+_PER = r"(?:as\s+an?\s+)?(?:percent(?:age)?|%)\s+(?:of|to)\s+(?:net\s+|total\s+)?(?:sales|revenues?)\b"
+_OF_SALES = r"(?:\s+expenses?)?\s+" + _PER
 _MEASURES += [(re.compile(r"(?i)\b(?:" + line + ")" + _OF_SALES), (_IS,), f"{rows} net sales revenue")
-              for line, rows in [
-                  (r"net\s+(?:earnings|income)", "net earnings net income"),
-                  (r"gross\s+profit", "gross profit"),
-                  (r"operating\s+(?:income|profit)", "operating income"),
-                  (r"income\s+before\s+(?:income\s+)?taxes", "income before taxes"),
-                  (r"cost\s+of\s+(?:goods\s+sold|sales|revenues?|products\s+sold)", "cost of sales cost of products sold"),
-                  (r"selling,?\s+general\s+and\s+administrative|(?-i:SG&A)", "selling general and administrative expenses"),
-                  (r"research\s+and\s+development|(?-i:R&D)", "research and development expense"),
-              ]]
+              for line, kind, rows in _LINES if kind == _IS and "revenue" not in rows]
+_LINE_ITEMS = [(re.compile(r"(?i)\b(?:" + line + r")\b"), (kind,), rows) for line, kind, rows in _LINES]
+_PER_SALES = re.compile(r"(?i)\b" + _PER)
+# a part of the company (a segment, a region, a product category) or an adjusted figure: the face of a
+# statement reports neither, the notes and the discussion do
+_PART = re.compile(r"(?i)\bsegments?\b|\bregions?\b|\bregional\b|\bgeograph|\bdomestic\b|\binternational\b"
+                   r"|\bcategor(?:y|ies)\b|\bbusiness\s+units?\b|\bdivisions?\b|\bproduct\s+lines?\b|\badjusted\b"
+                   r"|\bnon[\s-]?GAAP\b|\borganic(?:ally)?\b|\bsame[\s-]store\b|\bcomparable\s+sales\b")
 # "what drove operating margin change" is answered by the discussion of it (MD&A), not by the rows; so is
 # what the company expects ("capex planned for 2024"): statements report the past
 _DRIVERS = re.compile(r"(?i)\bwhat\s+(?:drove|drives|caused|explains?)\b|\bwhy\b|\bdrivers?\b|\breasons?\b")
 
 
 def _measures_asked(question: str) -> list[tuple[tuple[str, ...], str]]:
-    """(statements, rows) of each measure the question asks for; none when it asks what drove a change or
-    what is expected (the sentence that asks, not "... please explain why")."""
+    """(statements, rows) of each measure or line item the question asks for; none when it asks what drove
+    a change or what is expected (the sentence that asks, not "... please explain why"), or about a part
+    of the company or an adjusted figure; not the cash flow statement for a quarter."""
     focus = question_focus(question)
-    if _DRIVERS.search(focus) or FORWARD.search(focus):
+    if _DRIVERS.search(focus) or FORWARD.search(focus) or _PART.search(focus):
         return []
-    return [(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
+    lines = _PER_SALES.sub(" ", question)  # "wages as a percent of net sales" asks for wages, not for sales
+    found = ([(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
+             + [(kinds, rows) for pattern, kinds, rows in _LINE_ITEMS if pattern.search(lines)])
+    if asks_quarter(focus):  # a quarter's cash flows: a 10-Q's statement of cash flows is year to date
+        found = [(tuple(k for k in kinds if k != _CF), rows) for kinds, rows in found]
+    return [(kinds, rows) for kinds, rows in found if kinds]
 
 
 def implied_statements(question: str) -> tuple[str, ...]:
@@ -136,7 +173,8 @@ def measure_rows(question: str) -> str:
     """The rows that make the measures a question asks for ("quick ratio": "total current assets total
     current liabilities inventories"): what to look for on the statement, whose rows never say "quick
     ratio". Empty when it asks none, or asks what drove a change or what is expected."""
-    return " ".join(dict.fromkeys(rows for _, rows in _measures_asked(question)))
+    rows = list(dict.fromkeys(rows for _, rows in _measures_asked(question)))
+    return " ".join(r for r in rows if not any(r != other and r in other for other in rows))  # SG&A in "SG&A % of sales"
 
 
 def asked_statements(question: str) -> tuple[str, ...]:
