@@ -52,6 +52,9 @@ def test_named_statements(question, kinds):
     ("Which of JPM's business segments had the lowest net revenue in 2021 Q1?", ()),  # a segment: the notes
     ("What was 3M's adjusted EPS in 2022?", ()),  # non-GAAP: the release's reconciliation, not the statement
     ("Has CVS Health paid dividends to common shareholders in Q2 of FY2022?", ()),  # a 10-Q's cash flows are YTD
+    ("How does Microsoft recognize revenue?", ()),  # a policy: the notes say it, not the revenue row
+    ("What inventory costing method does Best Buy use?", ()),
+    ("How much revenue did Microsoft report in FY2016?", ("income_statement",)),
     ("What was capex in the six months ended June 30, 2023?", ("cash_flow_statement",)),
     ("Is 3M a capital-intensive business based on Q3 2022 data?", ("balance_sheet", "income_statement")),
     ("Which Best Buy product category performed the best by top line in the domestic market?", ()),

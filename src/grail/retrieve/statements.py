@@ -136,6 +136,10 @@ _MEASURES += [(re.compile(r"(?i)\b(?:" + line + ")" + _OF_SALES), (_IS,), f"{row
               for line, kind, rows in _LINES if kind == _IS and "revenue" not in rows]
 _LINE_ITEMS = [(re.compile(r"(?i)\b(?:" + line + r")\b"), (kind,), rows) for line, kind, rows in _LINES]
 _PER_SALES = re.compile(r"(?i)\b" + _PER)
+# asked about a line but not for its amount: how it is recognised or valued, what it consists of, its risks
+_NOT_AN_AMOUNT = re.compile(r"(?i)\bpolic(?:y|ies)\b|\brecogni[sz]|\baccounting\s+(?:for|treatment|method)|\bmethods?\b"
+                            r"|\bhow\s+(?:does|do|did|is|are|was|were)\b|\bdescribe\b|\bexplain\b|\brisks?\b"
+                            r"|\b(?-i:LIFO|FIFO)\b|\bvalu(?:ed|ation)\b|\bconsists?\s+of\b|\bcomposition\b")
 # a part of the company (a segment, a region, a product category) or an adjusted figure: the face of a
 # statement reports neither, the notes and the discussion do
 _PART = re.compile(r"(?i)\bsegments?\b|\bregions?\b|\bregional\b|\bgeograph|\bdomestic\b|\binternational\b"
@@ -154,8 +158,9 @@ def _measures_asked(question: str) -> list[tuple[tuple[str, ...], str]]:
     if _DRIVERS.search(focus) or FORWARD.search(focus) or _PART.search(focus):
         return []
     lines = _PER_SALES.sub(" ", question)  # "wages as a percent of net sales" asks for wages, not for sales
-    found = ([(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
-             + [(kinds, rows) for pattern, kinds, rows in _LINE_ITEMS if pattern.search(lines)])
+    found = [(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
+    if not _NOT_AN_AMOUNT.search(focus):
+        found += [(kinds, rows) for pattern, kinds, rows in _LINE_ITEMS if pattern.search(lines)]
     if asks_quarter(focus):  # a quarter's cash flows: a 10-Q's statement of cash flows is year to date
         found = [(tuple(k for k in kinds if k != _CF), rows) for kinds, rows in found]
     return [(kinds, rows) for kinds, rows in found if kinds]
