@@ -157,7 +157,7 @@ def _measures_asked(question: str) -> list[tuple[tuple[str, ...], str]]:
     focus = question_focus(question)
     if _DRIVERS.search(focus) or FORWARD.search(focus) or _PART.search(focus):
         return []
-    lines = _PER_SALES.sub(" ", question)  # "wages as a percent of net sales" asks for wages, not for sales
+    lines = _PER_SALES.sub(" ", focus)  # "wages as a percent of net sales" asks for wages, not for sales
     found = [(kinds, rows) for pattern, kinds, rows in _MEASURES if pattern.search(question)]
     if not _NOT_AN_AMOUNT.search(focus):
         found += [(kinds, rows) for pattern, kinds, rows in _LINE_ITEMS if pattern.search(lines)]
