@@ -149,3 +149,16 @@ def test_the_tail_of_a_sentence_a_chunk_begins_inside_is_not_quoted(embedder):
     assert ranked[0].text == result
     assert all(not x.text.startswith("of securities") for x in ranked)
     assert any(x.text == "The annual meeting was held in May." for x in ranked)  # the chunk's next sentence is whole
+
+
+def test_an_abstention_shows_passages_that_say_something():
+    from grail.facade import closest_passages
+    from grail.records import Chunk, Hit
+
+    def hit(n: int, text: str) -> Hit:
+        return Hit(Chunk(f"c{n}", "d", n, text, 1, 0, len(text)), 1.0 - n / 10)
+
+    label, heading = hit(1, "Reported ∆%"), hit(2, "Amcor plc and Subsidiaries\nConsolidated Balance Sheets")
+    prose = [hit(n, f"Net sales rose {n}% in fiscal 2023 on higher prices.") for n in range(3, 7)]
+    assert closest_passages([label, heading, *prose]) == prose[:3]
+    assert closest_passages([label, heading]) == [label, heading]  # nothing better: the best there are

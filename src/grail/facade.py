@@ -33,10 +33,16 @@ from grail.retrieve.statements import asked_statements
 from grail.store import DocumentInfo, Filters
 from grail.store.sqlite import SQLiteStore
 from grail.verify.evidence import Evidence, evidence_strength
-from grail.verify.support import render, support_score, verify_draft
+from grail.verify.support import quotable_sentences, render, support_score, verify_draft
 
 UNKNOWN = "The documents do not say."
 QUOTE_SENTENCES = 2  # as many as the extractive backend quotes
+
+
+def closest_passages(hits: list[Hit], n: int = 3) -> list[Hit]:
+    """What an abstention shows: the best ``n`` passages that say something, not a bare heading or a
+    column label ("Reported ∆%") that happened to rank high; the best ``n`` when none does."""
+    return [h for h in hits if quotable_sentences(h.chunk.text)][:n] or hits[:n]
 
 
 class Grail:
@@ -323,7 +329,7 @@ class Grail:
     def _abstain(self, question: str, spec: str, hits: list[Hit], why: str, stages: list[StageTrace],
                  sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
         closest = tuple(Citation(i + 1, h.chunk.chunk_id, h.chunk.doc_id, h.path, h.chunk.page, h.chunk.char_start,
-                                 h.chunk.char_end, h.chunk.text) for i, h in enumerate(hits[:3]))
+                                 h.chunk.char_end, h.chunk.text) for i, h in enumerate(closest_passages(hits)))
         return Answer(question=question, text=UNKNOWN, sentences=sentences, citations=closest, abstained=True,
                       abstain_reason=why, faithfulness=1.0, backend=spec, trace=Trace(tuple(stages)))
 
