@@ -173,7 +173,7 @@ def test_html_without_main_uses_body_h1_title_and_declared_charset(tmp_path: Pat
 # an SEC filing in inline XBRL: a hidden header of contexts, and the printed pages marked with CSS breaks
 FILING_HTML = """<html><head><title>acme-20221231</title></head><body>
 <div style="display:none"><ix:header><ix:resources>c-1 0000012345 2022-01-01 2022-12-31</ix:resources></ix:header></div>
-<div><p style="font-weight:bold">FORM 10-K</p><p>ACME WIDGETS, INC.</p></div>
+<!-- Document created using Wdesk --><div><p style="font-weight:bold">FORM 10-K</p><p>ACME WIDGETS, INC.</p></div>
 <hr style="page-break-after:always"/>
 <div><p>ITEM 7. MANAGEMENT'S DISCUSSION AND ANALYSIS</p><p>Sales grew in 2022.</p></div>
 <div style="page-break-before: always"></div>
