@@ -293,6 +293,16 @@ def test_run_financebench_on_two_real_filings(tmp_path: Path) -> None:
     assert abst["abstained_when_held_out"] >= 0.5, rows
     save_report(result, tmp_path / "fb.json")
     assert read_report(tmp_path / "fb.json")["config"]["index"]["files"] == 2
+    # as a user would type them: the sentence that asks, without FinanceBench-style instructions around it
+    said = "Answer by relying on the details shown in the filing, as an analyst would."
+    records = [json.loads(line) for line in lines]
+    for r in records:
+        r["question"] = f"{r['question']} {said}"
+    (tmp_path / "fb" / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    short = run_financebench(tmp_path / "fb", tmp_path / "index", ks=(1, 5, 10), asking_sentence=True)
+    assert short["config"]["asking_sentence"] is True
+    assert {r["id"]: r["question"] for r in short["per_query"]} == {r["financebench_id"]: r["question"][: -len(said) - 1]
+                                                                     for r in records}
 
 
 def test_abstention_rates_count_the_issue_s_way() -> None:

@@ -176,11 +176,14 @@ def financebench(path: str = typer.Argument(..., help="FinanceBench folder: ques
                  abstention: bool = typer.Option(False, "--abstention",
                                                  help="Also ask each question with its own filing held out: "
                                                       "abstention rates at min_evidence."),
+                 asking_sentence: bool = typer.Option(False, "--asking-sentence",
+                                                      help="Ask each question as its sentence that asks alone, "
+                                                           "without FinanceBench's instructions around it."),
                  out: str | None = OutOpt, as_json: bool = JsonOpt, quiet: bool = QuietOpt) -> None:
     """Evidence-page recall over one shared index of every filing; with --answers, answer correctness;
     with --abstention, how often grail says "the documents do not say" when the filing is held out."""
     result = _run(runners.run_financebench, quiet, folder=path, index_dir=index, ks=_ints(ks, "--ks"),
-                  answers=answers, limit=limit, mode=mode, abstention=abstention)
+                  answers=answers, limit=limit, mode=mode, abstention=abstention, asking_sentence=asking_sentence)
     ret = result["totals"]["retrieval"]
     # two rows on the same columns: distinct pages (the headline) and the raw chunk ranking
     pages = {key.removeprefix("pages_").removeprefix("page_"): v for key, v in ret.items()

@@ -40,6 +40,7 @@ from grail.facade import Grail
 from grail.records import Hit
 from grail.retrieve.fusion import convex_combination
 from grail.retrieve.search import Retriever
+from grail.verify.evidence import question_focus
 
 __all__ = [
     "DatasetError", "RETRIEVERS", "SWEEP_WEIGHTS", "run_beir", "run_financebench", "run_squad",
@@ -292,11 +293,14 @@ def sweep_convex(folder: str | Path, split: str = "train", index_dir: str | Path
 # -- FinanceBench ---------------------------------------------------------------------
 def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks: Sequence[int] = (1, 5, 10, 20),
                      answers: str = "none", *, limit: int | None = None, mode: str | None = None,
-                     abstention: bool = False, settings_overrides: dict[str, Any] | None = None,
+                     abstention: bool = False, asking_sentence: bool = False,
+                     settings_overrides: dict[str, Any] | None = None,
                      progress: Progress | None = None) -> dict[str, Any]:
     """Evidence-page Recall@k and MRR over one shared index of every PDF; optionally answer quality,
     and with ``abstention`` the evidence gate's rates with each question's filing held out
-    (``grail.eval.abstention``) at the configured ``min_evidence``.
+    (``grail.eval.abstention``) at the configured ``min_evidence``. ``asking_sentence``: each question
+    is asked as its sentence that asks alone, without FinanceBench's instructions around it ("... by
+    relying on the details shown in the cash flow statement"), as a user would type it.
 
     A hit is on the evidence when its file stem is the evidence record's
     ``doc_name`` and its 1-based page is that record's page. ``page_recall@k``
@@ -315,6 +319,8 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
     except (KeyError, ValueError) as exc:
         raise DatasetError(f"{folder / 'questions.jsonl'} is not FinanceBench questions: {exc}") from exc
     questions = questions[:limit] if limit else questions
+    if asking_sentence:
+        questions = [dataclasses.replace(q, question=question_focus(q.question).strip()) for q in questions]
     ks = sorted(set(ks))
     depth = max(ks + [10])
     g = _open(index_dir or Path(".grail-eval") / "financebench", settings_overrides)
@@ -341,7 +347,8 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
             page_spots = [(Path(h.path).stem, h.chunk.page) for h in pages]
             page_rank = next((r for r, s in enumerate(page_spots, 1) if s in gold), None)
             doc_rank = next((r for r, (stem, _) in enumerate(spots, 1) if stem == q.doc_name), None)
-            row: dict[str, Any] = {"id": q.id, "doc_name": q.doc_name, "question_type": q.question_type,
+            row: dict[str, Any] = {"id": q.id, "question": q.question, "doc_name": q.doc_name,
+                                   "question_type": q.question_type,
                                    "gold_pages": sorted(p for _, p in gold), "filing_indexed": q.doc_name in indexed,
                                    "page_rank": page_rank, "evidence_rank": rank, "doc_rank": doc_rank,
                                    "top_pages": [f"{stem} p.{page}" for stem, page in page_spots[:5]],
@@ -398,7 +405,8 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
             for row, arow in zip(rows, arows, strict=True):
                 row["abstention"] = {label: arow[label] for label in SETTINGS}
         config = {"ks": ks, "depth": depth, "answers": answers, "mode": mode or g.settings.retrieval,
-                  "limit": limit, "abstention": abstention, "settings": _settings(g)}
+                  "limit": limit, "abstention": abstention, "asking_sentence": asking_sentence,
+                  "settings": _settings(g)}
         dataset = {"name": "financebench", "path": str(folder), "questions": len(rows), "subset": bool(limit)}
         return {"kind": "financebench", "config": config, "dataset": dataset, "totals": totals, "per_query": rows,
                 "index": index, "timings": {"index_s": index["seconds"], "search_s": round(sum(search_s), 3),
