@@ -54,11 +54,10 @@ def asked_years(question: str) -> list[int]:
 # not a "pension plan" or a "projected benefit obligation"
 FORWARD = re.compile(r"(?i)\bexpect(?:s|ed|ations?)?\b|\bplann(?:ed|ing)\b|\bplans?\s+(?:to|for)\b|\bguidance\b"
                      r"|\boutlook\b|\bforecasts?\b|\bprojections?\b|\banticipated?\b|\bwill\b")
-_QUARTERLY = re.compile(r"(?i)\bquarter(?:ly|s)?\b|\bQ[1-4]\b|\b[1-4]Q\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]\b"
-                        r"|\b(?:three|six|nine)[- ]months?\b|\byear[- ]to[- ]date\b|\bYTD\b")
-
-
-_A_QUARTER = re.compile(r"(?i)\bquarter\b|\bQ[1-4]\b|\b[1-4]Q\b")
+# a quarter asked for, and the other interim periods (half years, nine months, year to date, a 10-Q)
+_A_QUARTER = re.compile(r"(?i)\bquarters?\b|\bQ[1-4]\b|\b[1-4]Q\b")
+_INTERIM = re.compile(r"(?i)\bquarterly\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]\b|\b(?:three|six|nine)[- ]months?\b"
+                      r"|\byear[- ]to[- ]date\b|\bYTD\b")
 
 
 def asks_quarter(question: str) -> bool:
@@ -68,8 +67,8 @@ def asks_quarter(question: str) -> bool:
 
 
 def asks_annual(question: str) -> bool:
-    """The question names a year and nothing quarterly: it asks for a fiscal year's figures."""
-    return bool(asked_years(question)) and not question_quarters(question) and not _QUARTERLY.search(question)
+    """The question names a year and no quarter or other interim period: it asks for a fiscal year's figures."""
+    return bool(asked_years(question)) and not asks_quarter(question) and not _INTERIM.search(question)
 
 
 def question_quarters(question: str) -> tuple[tuple[int, int], ...]:

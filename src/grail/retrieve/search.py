@@ -292,12 +292,12 @@ class Retriever:
                 continue
             order[key] = (min(taken[s] for s in kinds), key[0] not in annual, len(hits) + len(added))
             taken.update(kinds)
-            labels = self.store.doc_labels([key[0]])
-            path, title = labels.get(key[0], ("", ""))
-            added += [Hit(chunk=c, score=0.0, path=path, title=title) for c in chunks]
+            added += [Hit(chunk=c, score=0.0) for c in chunks]
             if all(taken[s] >= per_kind for s in statements):
                 break
-        return added
+        labels = self.store.doc_labels({h.chunk.doc_id for h in added})
+        return [dataclasses.replace(h, path=labels[h.chunk.doc_id][0], title=labels[h.chunk.doc_id][1])
+                if h.chunk.doc_id in labels else h for h in added]
 
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
