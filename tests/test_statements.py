@@ -55,6 +55,7 @@ def test_named_statements(question, kinds):
     ("How does Microsoft recognize revenue?", ()),  # a policy: the notes say it, not the revenue row
     ("What inventory costing method does Best Buy use?", ()),
     ("How much revenue did Microsoft report in FY2016?", ("income_statement",)),
+    ("How did Amazon's revenue change from FY2016 to FY2017?", ("income_statement",)),  # amounts, compared
     ("What was capex in the six months ended June 30, 2023?", ("cash_flow_statement",)),
     ("Is 3M a capital-intensive business based on Q3 2022 data?", ("balance_sheet", "income_statement")),
     ("Which Best Buy product category performed the best by top line in the domestic market?", ()),

@@ -138,8 +138,7 @@ _LINE_ITEMS = [(re.compile(r"(?i)\b(?:" + line + r")\b"), (kind,), rows) for lin
 _PER_SALES = re.compile(r"(?i)\b" + _PER)
 # asked about a line but not for its amount: how it is recognised or valued, what it consists of, its risks
 _NOT_AN_AMOUNT = re.compile(r"(?i)\bpolic(?:y|ies)\b|\brecogni[sz]|\baccounting\s+(?:for|treatment|method)|\bmethods?\b"
-                            r"|\bhow\s+(?:does|do|did|is|are|was|were)\b|\bdescribe\b|\bexplain\b|\brisks?\b"
-                            r"|\b(?-i:LIFO|FIFO)\b|\bvalu(?:ed|ation)\b|\bconsists?\s+of\b|\bcomposition\b")
+                            r"|\brisks?\b|\b(?-i:LIFO|FIFO)\b|\bvalu(?:ed|ation)\b|\bconsists?\s+of\b|\bcomposition\b")
 # a part of the company (a segment, a region, a product category) or an adjusted figure: the face of a
 # statement reports neither, the notes and the discussion do
 _PART = re.compile(r"(?i)\bsegments?\b|\bregions?\b|\bregional\b|\bgeograph|\bdomestic\b|\binternational\b"
