@@ -162,3 +162,26 @@ def test_an_abstention_shows_passages_that_say_something():
     prose = [hit(n, f"Net sales rose {n}% in fiscal 2023 on higher prices.") for n in range(3, 7)]
     assert closest_passages([label, heading, *prose]) == prose[:3]
     assert closest_passages([label, heading]) == [label, heading]  # nothing better: the best there are
+
+
+def test_packing_keeps_the_longer_of_two_overlapping_passages():
+    from grail.context import default_system, default_template, format_source, pack_context
+    from grail.records import Chunk, Hit
+
+    def hit(cid: str, text: str, score: float) -> Hit:
+        return Hit(Chunk(cid, "d", 1, text, 1, 0, len(text)), score)
+
+    financing = "Repayment of debt (1,034) (962) (992) Proceeds from debt 2,251 1,987 2,832 Purchases of treasury stock (4,870)"
+    # the investing rows, extended with the next chunk (the financing rows) because they were cut mid-table
+    investing = "Purchases of property, plant and equipment (PP&E) (1,577) (1,373) (1,420) Acquisitions, net of cash acquired " \
+                "13 (2,023) (16) " + financing
+    other = "Cash income tax payments, net of refunds $ 1,560 $ 1,604 $ 1,888 in the supplemental cash flow note"
+    words = lambda text: len(text.split())  # noqa: E731 - a token count for the test
+    ctx = pack_context("capex?", [hit("fin", financing, 0.9), hit("inv", investing, 0.8), hit("tax", other, 0.7)],
+                      count_tokens=words, budget=10_000)
+    assert [h.chunk.chunk_id for h in ctx.sources] == ["inv", "tax"] and ctx.dropped == ("fin",)
+    # no room for the longer one: the first stays, the second is dropped
+    fixed = words(default_system()) + words(default_template().format(sources="", question="capex?"))
+    tight = pack_context("capex?", [hit("fin", financing, 0.9), hit("inv", investing, 0.8)],
+                        count_tokens=words, budget=fixed + words(format_source(1, hit("fin", financing, 0.9))) + 5)
+    assert [h.chunk.chunk_id for h in tight.sources] == ["fin"] and tight.dropped == ("inv",)

@@ -89,8 +89,17 @@ def pack_context(question: str, hits: Sequence[Hit], *, count_tokens: TokenCount
     dropped: list[str] = []
     used = fixed
     for hit in hits:
-        if any(near_duplicate(hit.chunk.text, k.chunk.text) for k in kept):
-            dropped.append(hit.chunk.chunk_id)
+        twin = next((i for i, k in enumerate(kept) if near_duplicate(hit.chunk.text, k.chunk.text)), None)
+        if twin is not None:
+            # a passage extended with the next chunk can hold a kept one whole: keep the longer in its place
+            old = kept[twin]
+            grown = count_tokens(format_source(twin + 1, hit)) - count_tokens(format_source(twin + 1, old))
+            if len(hit.chunk.text) > len(old.chunk.text) and used + grown <= budget:
+                kept[twin] = hit
+                used += grown
+                dropped.append(old.chunk.chunk_id)
+            else:
+                dropped.append(hit.chunk.chunk_id)
             continue
         cost = count_tokens(format_source(len(kept) + 1, hit)) + 2
         if used + cost > budget:

@@ -217,9 +217,9 @@ class Retriever:
         (``retrieve/statements.py``); ``by_measure``: those of ``statements`` only a measure asked for.
 
         Per statement, the ``per_kind`` titled pages that retrieval ranks highest among the
-        allowed documents move to the front with every chunk of theirs that retrieval found
-        (the statement is one table: its rows are read together), each page's chunks in
-        retrieval order; pages go first-of-each-statement before any second, and by the rank
+        allowed documents move to the front with every chunk of theirs (the statement is one
+        table: its rows are read together), each page's found chunks in retrieval order, then the
+        rest in page order; pages go first-of-each-statement before any second, and by the rank
         of their best chunk within that. Everything else keeps its order. A statement of which
         retrieval found fewer than ``per_kind`` titled pages is completed from the titled pages
         it did not find (a question's words may match none of the rows: "Has Amcor's quick ratio
@@ -255,6 +255,7 @@ class Retriever:
         found = set(order)
         if any(taken[s] < per_kind for s in statements):
             hits = hits + self._unfound_statement_pages(hits, titled, statements, annual, order, taken, per_kind)
+        hits = hits + self._rest_of_pages(hits, found)
         pages = sorted(order, key=order.__getitem__)
         where = {key: n for n, key in enumerate(pages)}
         picked = sorted((i for i, h in enumerate(hits) if (h.chunk.doc_id, h.chunk.page) in where),
@@ -271,6 +272,19 @@ class Retriever:
              "retrieved": key in found} for key in pages]}
         return moved + rest
 
+    def _rest_of_pages(self, hits: list[Hit], pages: set[tuple[str, int]]) -> list[Hit]:
+        """Hits for the chunks of these pages retrieval did not find: a statement is one table, and the row
+        asked for ("Purchases of property, plant and equipment") may be in a chunk no word of the question
+        reached, while the page's last rows were found."""
+        have = {h.chunk.chunk_id for h in hits}
+        return self._labelled([c for key in sorted(pages) for c in self.store.page_chunks(*key) if c.chunk_id not in have])
+
+    def _labelled(self, chunks: list[Chunk]) -> list[Hit]:
+        """Hits (score 0, no retriever's rank) for chunks routing adds, with their documents' paths and titles."""
+        labels = self.store.doc_labels({c.doc_id for c in chunks})
+        return [Hit(chunk=c, score=0.0, path=labels.get(c.doc_id, ("", ""))[0], title=labels.get(c.doc_id, ("", ""))[1])
+                for c in chunks]
+
     def _unfound_statement_pages(self, hits: list[Hit], titled: dict[tuple[str, int], set[str]],
                                  statements: tuple[str, ...], annual: frozenset[str],
                                  order: dict[tuple[str, int], tuple[int, bool, int]], taken: Counter[str],
@@ -282,7 +296,7 @@ class Retriever:
             first_seen.setdefault(h.chunk.doc_id, i)
         unfound = sorted((key for key, kinds in titled.items() if key not in order and kinds & set(statements)),
                          key=lambda key: (key[0] not in annual, first_seen.get(key[0], len(hits)), key[1]))
-        added: list[Hit] = []
+        added: list[Chunk] = []
         for key in unfound:
             kinds = [s for s in statements if s in titled[key] and taken[s] < per_kind]
             if not kinds:
@@ -292,12 +306,10 @@ class Retriever:
                 continue
             order[key] = (min(taken[s] for s in kinds), key[0] not in annual, len(hits) + len(added))
             taken.update(kinds)
-            added += [Hit(chunk=c, score=0.0) for c in chunks]
+            added += chunks
             if all(taken[s] >= per_kind for s in statements):
                 break
-        labels = self.store.doc_labels({h.chunk.doc_id for h in added})
-        return [dataclasses.replace(h, path=labels[h.chunk.doc_id][0], title=labels[h.chunk.doc_id][1])
-                if h.chunk.doc_id in labels else h for h in added]
+        return self._labelled(added)
 
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
