@@ -24,7 +24,7 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNO
 _BREAK_BEFORE = re.compile(r"(?i)(?:page-)?break-before\s*:\s*(?:always|page)")
 _BREAK_AFTER = re.compile(r"(?i)(?:page-)?break-after\s*:\s*(?:always|page)")
 _INVISIBLE = re.compile(r"(?i)display\s*:\s*none")  # an inline XBRL header: contexts and units, not text
-PAGE_BREAK = "pagebreak"
+_PAGE_BREAK = "pagebreak"
 
 
 def _html_list_lines(node: Any, depth: int, lines: list[str]) -> None:
@@ -60,7 +60,7 @@ def _html_parts(node: Any, parts: list[tuple[str, str, int]], buf: list[str]) ->
             continue
         if style and _BREAK_BEFORE.search(style):
             flush()
-            parts.append((PAGE_BREAK, "", 0))
+            parts.append((_PAGE_BREAK, "", 0))
         if tag in ("-comment", "hr", "img"):
             pass
         elif tag == "br":
@@ -92,7 +92,7 @@ def _html_parts(node: Any, parts: list[tuple[str, str, int]], buf: list[str]) ->
             _html_parts(child, parts, buf)  # inline element: its text joins the current paragraph
         if style and _BREAK_AFTER.search(style):
             flush()
-            parts.append((PAGE_BREAK, "", 0))
+            parts.append((_PAGE_BREAK, "", 0))
     if node.tag in _HTML_BLOCK:
         flush()
 
@@ -127,7 +127,7 @@ def _html_pages(parts: list[tuple[str, str, int]]) -> tuple[Page, ...]:
     breaks in a row leave no empty pages. A document without breaks is one page."""
     groups: list[list[tuple[str, str, int]]] = [[]]
     for part in parts:
-        if part[0] == PAGE_BREAK:
+        if part[0] == _PAGE_BREAK:
             if any(text.strip() for _, text, _ in groups[-1]):
                 groups.append([])
         else:
