@@ -186,7 +186,7 @@ def search(query: str = typer.Argument(...), index: str | None = IndexOpt, confi
         more = f"  [dim]({h.ranks['page_chunks']} matching passages on this page)[/dim]" if pages else ""
         if "statement" in h.ranks:  # statement routing moved it up, or added it (docs/architecture.md)
             before = (f"ranked {h.ranks['retrieved']} before routing" if "retrieved" in h.ranks
-                      else "added by routing: no word of the query matched it")
+                      else "added by routing: retrieval had not found it")
             more += f"  [dim](a statement the query asks for; {before})[/dim]"
         console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]{more}")
         if h.chunk.heading_path:
