@@ -345,3 +345,12 @@ def test_company_names_in_capitals_read_as_the_company_writes_them(cover, name):
 def test_forward_looking_questions(question, forward):
     from grail.retrieve.query import FORWARD
     assert bool(FORWARD.search(question)) is forward
+
+
+def test_an_annual_report_holds_two_balance_sheets_and_three_years_of_results():
+    vocab = EntityVocabulary([_doc("k22", form_type="10-K", period_end="December 31, 2022", fiscal_year=2022)])
+    # FY2020 results are in the FY2022 10-K's income statement; its balance sheets are of 2022 and 2021 only
+    assert vocab.uncovered_years("What was Vega Foods' FY2020 revenue?") == ()
+    assert vocab.uncovered_years("What was Vega Foods' FY2020 working capital?", balance_sheet=True) == (2020,)
+    assert vocab.uncovered_years("What was Vega Foods' FY2021 working capital?", balance_sheet=True) == ()
+    assert vocab.uncovered_periods("What was Vega Foods' FY2020 working capital?", balance_sheet=True) == ("2020",)

@@ -188,7 +188,8 @@ class Grail:
         if (days := question_dates(question)) and (companies := vocab.companies_in(question)):
             company_docs = Filters(doc_ids=tuple(sorted(set().union(*(vocab.company_docs[c] for c in companies)))))
             named = [d for d in days if self.store.mentions(date_phrases(d), company_docs)]
-        periods = vocab.uncovered_periods(without_days(question, named)) + tuple(
+        balance_sheet = "balance_sheet" in asked_statements(question)  # two year-ends in an annual report, not three
+        periods = vocab.uncovered_periods(without_days(question, named), balance_sheet) + tuple(
             f"{calendar.month_name[d.month]} {d.day}, {d.year}" for d in vocab.uncovered_dates(question) if d not in named)
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,

@@ -303,15 +303,16 @@ class EntityVocabulary:
                 out.setdefault(doc_id, set()).update(content_terms(words))
         return {d: frozenset(t) for d, t in out.items()}
 
-    def uncovered_years(self, question: str) -> tuple[int, ...]:
+    def uncovered_years(self, question: str, balance_sheet: bool = False) -> tuple[int, ...]:
         """Fiscal years the question asks about that no document of the company it names reports.
 
         A filing reports its own fiscal year and the comparative years it must show:
-        an annual report three years of results (fiscal_year - 2 .. fiscal_year), any
-        other filing the prior year too; plus fiscal_year + 1, because companies whose
-        year ends in January name it after either calendar year. Empty when the question
-        names no company the index holds, no year, or a document of that company has no
-        known fiscal year.
+        an annual report three years of results (fiscal_year - 2 .. fiscal_year) but two
+        balance sheets (``balance_sheet``: the question needs one, so only fiscal_year - 1
+        .. fiscal_year count), any other filing the prior year too; plus fiscal_year + 1,
+        because companies whose year ends in January name it after either calendar year.
+        Empty when the question names no company the index holds, no year, or a document of
+        that company has no known fiscal year.
         """
         u = self.understand(question)
         if not u.companies or not u.years:
@@ -322,7 +323,7 @@ class EntityVocabulary:
             fy = self.fiscal_years.get(doc_id)
             if fy is None:
                 return ()
-            back = 2 if meta[doc_id].get("form_type") in ("10-K", "20-F", "40-F", "10-KT") else 1
+            back = 2 if meta[doc_id].get("form_type") in ANNUAL_FORMS and not balance_sheet else 1
             covered.update(range(fy - back, fy + 2))
         return tuple(y for y in u.years if y not in covered)
 
@@ -391,10 +392,12 @@ class EntityVocabulary:
             latest.append(day)
         return tuple(d for d in asked if latest and d > max(latest))
 
-    def uncovered_periods(self, question: str) -> tuple[str, ...]:
-        """Asked years and quarters no document of the named company reports: ("2018", "Q1 2021")."""
+    def uncovered_periods(self, question: str, balance_sheet: bool = False) -> tuple[str, ...]:
+        """Asked years and quarters no document of the named company reports: ("2018", "Q1 2021");
+        ``balance_sheet``: the question needs a balance sheet (two years of them in an annual report)."""
         quarters = self.uncovered_quarters(question)
-        return (tuple(str(y) for y in self.uncovered_years(question) if y not in {y for _, y in quarters})
+        years = self.uncovered_years(question, balance_sheet)
+        return (tuple(str(y) for y in years if y not in {y for _, y in quarters})
                 + tuple(f"Q{q} {y}" for q, y in quarters))
 
     def understand(self, question: str) -> Understanding:
