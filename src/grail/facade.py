@@ -166,6 +166,7 @@ class Grail:
         compares with ``min_evidence``, with what the index's metadata says about the company
         and periods asked (under ``filters``, as if only those documents were indexed)."""
         vocab = self.retriever.vocabulary(filters)
+        asked = set(asked_statements(question))  # named, or made of the measure or line it asks for
         routed = [h for h in hits if "statement" in h.ranks]  # moved up by statement routing
         statement = ""
         if routed and (years := vocab.understand(question).years):
@@ -175,7 +176,7 @@ class Grail:
             of_year = [h for h in routed if vocab.fiscal_years.get(h.chunk.doc_id) == max(years)]
             titled = self.retriever.statement_pages(tuple(sorted({h.chunk.doc_id for h in of_year})))
             found = set().union(*titled.values()) if titled else set()
-            if of_year and set(asked_statements(question)) <= found:
+            if of_year and asked <= found:
                 statement = ", ".join(dict.fromkeys(f"{Path(h.path).name} p.{h.chunk.page}" for h in of_year))
         if routed:
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
@@ -188,8 +189,8 @@ class Grail:
         if (days := question_dates(question)) and (companies := vocab.companies_in(question)):
             company_docs = Filters(doc_ids=tuple(sorted(set().union(*(vocab.company_docs[c] for c in companies)))))
             named = [d for d in days if self.store.mentions(date_phrases(d), company_docs)]
-        balance_sheet = "balance_sheet" in asked_statements(question)  # two year-ends in an annual report, not three
-        periods = vocab.uncovered_periods(without_days(question, named), balance_sheet) + tuple(
+        # an annual report holds two year-ends of balance sheets, not three
+        periods = vocab.uncovered_periods(without_days(question, named), "balance_sheet" in asked) + tuple(
             f"{calendar.month_name[d.month]} {d.day}, {d.year}" for d in vocab.uncovered_dates(question) if d not in named)
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,
