@@ -132,29 +132,27 @@ def _load_docx(path: str, data: bytes, max_bytes: int) -> tuple[str, tuple[Page,
     return title, tuple(Page(i, *_assemble(page)) for i, page in enumerate(pages, start=1)), metadata
 
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
 def _docx_fragments(p: Any, rendered: bool) -> list[str]:
     """A paragraph's text cut at its page breaks (Word's rendered ones, or else hard ones): one fragment
-    per page it lies on, the way python-docx reads its runs (tabs, line breaks, no-break hyphens)."""
+    per page it lies on, its runs read as python-docx reads them (tabs, line breaks, no-break hyphens);
+    python-docx's own run text cannot say where in a run a hard page break falls."""
+    from docx.oxml.ns import qn
+
+    page_break = qn("w:lastRenderedPageBreak") if rendered else None
     fragments = [""]
     for r in p.xpath("./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r"):
         for child in r:
-            tag = child.tag
-            hard = tag == _W + "br" and child.get(_W + "type") == "page"
-            if (tag == _W + "lastRenderedPageBreak") if rendered else hard:
+            tag, kind = child.tag, child.get(qn("w:type"))
+            if tag == page_break or (not rendered and tag == qn("w:br") and kind == "page"):
                 if len(fragments) == 1 or fragments[-1].strip():  # a paragraph leaves no page empty
                     fragments.append("")
-            elif tag == _W + "t":
+            elif tag == qn("w:t"):
                 fragments[-1] += child.text or ""
-            elif tag in (_W + "tab", _W + "ptab"):
+            elif tag in (qn("w:tab"), qn("w:ptab")):
                 fragments[-1] += "\t"
-            elif tag == _W + "noBreakHyphen":
+            elif tag == qn("w:noBreakHyphen"):
                 fragments[-1] += "-"
-            elif tag == _W + "cr":
-                fragments[-1] += "\n"
-            elif tag == _W + "br" and child.get(_W + "type") not in ("page", "column"):
+            elif tag == qn("w:cr") or (tag == qn("w:br") and kind not in ("page", "column")):
                 fragments[-1] += "\n"
     return fragments
 

@@ -254,8 +254,8 @@ class Retriever:
             taken.update(kinds)
         found = set(order)
         if any(taken[s] < per_kind for s in statements):
-            hits = hits + self._unfound_statement_pages(hits, titled, statements, annual, order, taken, per_kind)
-        hits = hits + self._rest_of_pages(hits, found)
+            self._take_unfound_pages(hits, titled, statements, annual, order, taken, per_kind)
+        hits = hits + self._rest_of_pages(hits, set(order))
         pages = sorted(order, key=order.__getitem__)
         where = {key: n for n, key in enumerate(pages)}
         picked = sorted((i for i, h in enumerate(hits) if (h.chunk.doc_id, h.chunk.page) in where),
@@ -273,43 +273,35 @@ class Retriever:
         return moved + rest
 
     def _rest_of_pages(self, hits: list[Hit], pages: set[tuple[str, int]]) -> list[Hit]:
-        """Hits for the chunks of these pages retrieval did not find: a statement is one table, and the row
-        asked for ("Purchases of property, plant and equipment") may be in a chunk no word of the question
-        reached, while the page's last rows were found."""
+        """Hits (score 0, no retriever's rank) for the chunks of these pages that ``hits`` lacks: a statement
+        is one table, and the row asked for ("Purchases of property, plant and equipment") may be in a chunk
+        no word of the question reached, or the whole page may be (a page routing added)."""
         have = {h.chunk.chunk_id for h in hits}
-        return self._labelled([c for key in sorted(pages) for c in self.store.page_chunks(*key) if c.chunk_id not in have])
-
-    def _labelled(self, chunks: list[Chunk]) -> list[Hit]:
-        """Hits (score 0, no retriever's rank) for chunks routing adds, with their documents' paths and titles."""
+        chunks = [c for key in sorted(pages) for c in self.store.page_chunks(*key) if c.chunk_id not in have]
         labels = self.store.doc_labels({c.doc_id for c in chunks})
         return [Hit(chunk=c, score=0.0, path=labels.get(c.doc_id, ("", ""))[0], title=labels.get(c.doc_id, ("", ""))[1])
                 for c in chunks]
 
-    def _unfound_statement_pages(self, hits: list[Hit], titled: dict[tuple[str, int], set[str]],
-                                 statements: tuple[str, ...], annual: frozenset[str],
-                                 order: dict[tuple[str, int], tuple[int, bool, int]], taken: Counter[str],
-                                 per_kind: int) -> list[Hit]:
-        """Hits for every chunk of the titled statement pages retrieval did not find, as many as the
-        statements still short of ``per_kind`` pages need (``order`` and ``taken`` are updated)."""
+    @staticmethod
+    def _take_unfound_pages(hits: list[Hit], titled: dict[tuple[str, int], set[str]], statements: tuple[str, ...],
+                            annual: frozenset[str], order: dict[tuple[str, int], tuple[int, bool, int]],
+                            taken: Counter[str], per_kind: int) -> None:
+        """Add to ``order`` (after every found page) the titled statement pages retrieval did not find, as
+        many as the statements still short of ``per_kind`` pages need: annual reports first when asked,
+        then documents in the order retrieval ranked them, then by page."""
         first_seen: dict[str, int] = {}
         for i, h in enumerate(hits):
             first_seen.setdefault(h.chunk.doc_id, i)
         unfound = sorted((key for key, kinds in titled.items() if key not in order and kinds & set(statements)),
                          key=lambda key: (key[0] not in annual, first_seen.get(key[0], len(hits)), key[1]))
-        added: list[Chunk] = []
-        for key in unfound:
+        for n, key in enumerate(unfound):
             kinds = [s for s in statements if s in titled[key] and taken[s] < per_kind]
             if not kinds:
                 continue
-            chunks = self.store.page_chunks(*key)
-            if not chunks:
-                continue
-            order[key] = (min(taken[s] for s in kinds), key[0] not in annual, len(hits) + len(added))
+            order[key] = (min(taken[s] for s in kinds), key[0] not in annual, len(hits) + n)
             taken.update(kinds)
-            added += chunks
             if all(taken[s] >= per_kind for s in statements):
                 break
-        return self._labelled(added)
 
     def _rocchio(self, vec: Any, chunk_ids: list[str]) -> Any:
         """Pseudo-relevance feedback in vector space: move the query toward its best passages."""
