@@ -118,3 +118,35 @@ def test_a_citation_after_the_full_stop_belongs_to_that_sentence():
 def test_a_heading_block_is_not_quotable(sentence, ok):
     from grail.verify.support import quotable
     assert quotable(sentence) is ok
+
+
+@pytest.mark.parametrize("sentence,ok", [
+    # a filing form's fixed text says nothing about the company
+    ("If an emerging growth company, indicate by check mark if the registrant has elected not to use the "
+     "extended transition period for complying with any new or revised financial accounting standards.", False),
+    ("Emerging growth company ☐", False),
+    ("I have reviewed this annual report on Form 10-K of CVS Health Corporation;", False),
+    ("This release contains forward-looking statements within the meaning of the Private Securities "
+     "Litigation Reform Act of 1995.", False),
+    ("The Company is a defendant in a class action under the Private Securities Litigation Reform Act.", True),
+    # a case caption names a lawsuit, as a title names a topic
+    ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al.", False),
+    ("The Company is defending itself against these claims.", True),
+])
+def test_form_text_and_case_captions_are_not_quotable(sentence, ok):
+    from grail.verify.support import quotable
+    assert quotable(sentence) is ok
+
+
+@pytest.mark.parametrize("text,sentences", [
+    ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al. (U.S. District Court for the Northern District). "
+     "In July 2022, the office moved.",
+     ["U.S. ex rel. Gill et al. v. CVS Health Corp. et al. (U.S. District Court for the Northern District).",
+      "In July 2022, the office moved."]),
+    ("Dr. Smith joined in 2020. See Note No. 3 for details.", ["Dr. Smith joined in 2020.", "See Note No. 3 for details."]),
+    ("Best Buy Co., Inc. Shareholders' Equity", ["Best Buy Co., Inc.", "Shareholders' Equity"]),  # a name's end is cut
+    ("Sales rose 5%. Costs fell.", ["Sales rose 5%.", "Costs fell."]),
+])
+def test_a_sentence_is_not_cut_after_an_abbreviation(text, sentences):
+    from grail.text_units import split_sentences
+    assert [text[s:e] for s, e in split_sentences(text)] == sentences

@@ -32,11 +32,21 @@ _NUMBER = re.compile(r"(?<![\w.])[-(]?\$?\d[\d,]*(?:\.\d+)?\)?%?")
 CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
+# a full stop that ends an abbreviation, not a sentence, when the next sentence-like piece follows on the
+# same line: a case caption ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al. (U.S. District Court"),
+# a title ("Dr. Smith"), a number sign ("No. 3"). Not "Inc." or "Co.": they end a company's name as often
+# as a sentence ("... Best Buy Co., Inc. Shareholders' Equity" is a table's heading and its first line)
+_ABBREVIATION = re.compile(r"(?:(?<![\w.])(?:v|vs|al|rel|Mr|Mrs|Ms|Dr|No|Nos|e\.g|i\.e|cf|U\.S)\.)$")
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of sentences or lines in ``text``, trimmed."""
+    """(start, end) spans of sentences or lines in ``text``, trimmed; a sentence is not cut after an
+    abbreviation (``_ABBREVIATION``) on its line."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT.finditer(text):
+        if "\n" not in m.group() and _ABBREVIATION.search(text, max(pos, m.start() - 8), m.start()):
+            continue  # the piece after it is the same sentence: keep reading
         _add(text, pos, m.start(), spans)
         pos = m.end()
     _add(text, pos, len(text), spans)

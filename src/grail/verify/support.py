@@ -93,6 +93,9 @@ def degenerate(sentence: str) -> bool:
 
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
 _VERBS = frozenset("is was are were be been has have had will did does do".split())
+# the lower-case words of a case caption ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al."): it names
+# a lawsuit as a title names a topic
+_CAPTION_WORDS = frozenset("v vs ex rel et al".split())
 
 
 def is_title(sentence: str) -> bool:
@@ -108,7 +111,7 @@ def _title_words(sentence: str) -> bool:
     tokens = _WORDS.findall(sentence)
     if any(t.lower() in _VERBS for t in tokens):
         return False  # "The Eleventh Doctor was in Project: Lazarus." says something
-    words = [w for w in tokens if w.lower() not in STOPWORDS]
+    words = [w for w in tokens if w.lower() not in STOPWORDS and w not in _CAPTION_WORDS]
     return len(words) >= 2 and all(w[0].isupper() for w in words)
 
 
@@ -136,14 +139,31 @@ def unit_legend(sentence: str) -> bool:
     return bool(_UNIT_LEGEND.search(sentence)) and all(q.is_date for q in parse_quantities(sentence))
 
 
+# What every filing of a form says whatever the company: the cover page's check boxes ("Indicate by check
+# mark whether the registrant ... Yes ☒ No ☐", "Emerging growth company ☐"), the officers' Sarbanes-Oxley
+# certification ("I have reviewed this annual report on Form 10-K of ...") and the safe-harbour legend
+# ("... contains forward-looking statements within the meaning of the Private Securities Litigation Reform
+# Act"). They say nothing about the business a question asks about.
+_BOILERPLATE = re.compile(
+    r"(?i)indicate\s+by\s+check\s+mark|[☐☒]|\bcheck\s+mark\b"
+    r"|\bI\s+have\s+reviewed\s+this\s+(?:annual|quarterly|transition)?\s*report\b"
+    r"|\bbased\s+on\s+my\s+knowledge,\s+this\s+report\b|\bother\s+certifying\s+officer"
+    r"|\bforward-looking\s+statements?\b[^.]*\bwithin\s+the\s+meaning\b|\bsafe\s+harbou?r\s+provisions?\b")
+
+
+def form_boilerplate(sentence: str) -> bool:
+    """A filing form's fixed text (``_BOILERPLATE``): a cover check box, a certification, a safe-harbour legend."""
+    return bool(_BOILERPLATE.search(sentence))
+
+
 def quotable(sentence: str) -> bool:
     """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
     a lead-in or a fragment (``not_a_claim``), nor a pointer elsewhere ("(b) Refer to Business Segment
-    Results on page 18", "See accompanying notes"), nor a table's unit legend (``unit_legend``). The
-    extractive ranker and quote decoding both ask this."""
+    Results on page 18", "See accompanying notes"), nor a table's unit legend (``unit_legend``), nor a
+    form's fixed text (``form_boilerplate``). The extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
     return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(stripped)
-            and not unit_legend(stripped) and not heading_lines(stripped)
+            and not unit_legend(stripped) and not heading_lines(stripped) and not form_boilerplate(stripped)
             and not not_a_claim(stripped, content_terms(stripped)))
 
 
