@@ -184,10 +184,11 @@ def search(query: str = typer.Argument(...), index: str | None = IndexOpt, confi
     for i, h in enumerate(hits, 1):
         scores = "  ".join(f"{k}={v:.4f}" for k, v in h.scores.items())
         more = f"  [dim]({h.ranks['page_chunks']} matching passages on this page)[/dim]" if pages else ""
-        if "statement" in h.ranks:  # statement routing moved it up, or added it (docs/architecture.md)
+        if "statement" in h.ranks or "section" in h.ranks:  # routing moved it up, or added it (docs/architecture.md)
             before = (f"ranked {h.ranks['retrieved']} before routing" if "retrieved" in h.ranks
                       else "added by routing: retrieval had not found it")
-            more += f"  [dim](a statement the query asks for; {before})[/dim]"
+            what = "a statement" if "statement" in h.ranks else "a filing section"
+            more += f"  [dim]({what} the query asks for; {before})[/dim]"
         console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]{more}")
         if h.chunk.heading_path:
             console.print(f"   [dim]{escape(' > '.join(h.chunk.heading_path))}[/dim]")

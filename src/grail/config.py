@@ -23,7 +23,7 @@ class Settings:
     openai_model: str = ""  # model name for the openai backend ("" = the server's first)
     retrieval: str = "hybrid"  # hybrid | dense | bm25
     understand_query: bool = True  # recognise companies/years/forms of the index in questions; filter with fallback
-    statement_routing: bool = True  # a question naming a financial statement gets that statement's pages first
+    statement_routing: bool = True  # a question naming a financial statement (or a filing section) gets its pages first
     fusion: str = "convex"  # convex | rrf (convex measured better on SciFact, docs/benchmarks.md)
     rrf_k: int = 60
     convex_dense_weight: float = 0.4  # chosen on the SciFact TRAIN split (sweep), reported on test

@@ -178,9 +178,9 @@ class Grail:
             found = set().union(*titled.values()) if titled else set()
             if of_year and asked <= found:
                 statement = ", ".join(dict.fromkeys(f"{Path(h.path).name} p.{h.chunk.page}" for h in of_year))
-        if routed:
+        if routed or any("section" in h.ranks for h in hits):
             # coverage reads retrieval's own top passages, the order min_evidence was calibrated on:
-            # routing put a statement's pages (a table of numbers, few of the question's words) first;
+            # routing put a statement's pages (a table of numbers, few of the question's words) or a section's first;
             # the routed search kept that order, so this searches nothing again
             hits, _ = self.retriever.search(question, max(len(hits), 5), filters=filters, route=False)
         # a day a filing of the company names (a note due then, a separation planned for it) is reported,
@@ -255,7 +255,7 @@ class Grail:
 
         t = time.perf_counter()
         if model is None:
-            picked, ranked = extractive_answer(question, context, self.embedder)
+            picked, ranked = extractive_answer(question, context, self.embedder, naming=self._naming(question, filters))
             best = ranked[0].score if ranked else 0.0
             gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": render_extracts(picked),
                                         "best_score": round(best, 4)}
@@ -272,7 +272,7 @@ class Grail:
             extra: dict[str, Any] = {}
             quoting: list[int] = []  # the sources quotes may come from ([] = all)
             if isinstance(model, LocalLLM) and decoding == "quotes":
-                quotes, quoting = self._quote_constraint(model, context, question)
+                quotes, quoting = self._quote_constraint(model, context, question, filters)
                 if quotes.empty:
                     return self._abstain(question, spec, hits, "no sentence of the sources can be quoted", stages)
                 extra["constrain"] = quotes.allowed
@@ -307,18 +307,23 @@ class Grail:
         return Answer(question=question, text=text, sentences=tuple(sentences), citations=citations,
                       abstained=False, faithfulness=faith, backend=spec, trace=Trace(tuple(stages)))
 
-    def _quote_constraint(self, model: LocalLLM, context: Context, question: str) -> tuple[QuoteConstraint, list[int]]:
+    def _quote_constraint(self, model: LocalLLM, context: Context, question: str,
+                          filters: Filters | None) -> tuple[QuoteConstraint, list[int]]:
         """``decoding = "quotes"``: the model may only copy whole sentences of the packed sources
         (with ``quote_sources`` = N, of the N sources that hold the sentence ranker's best sentences)."""
         trusted: list[int] = []
         if self.settings.quote_sources > 0:
-            for x in rank_sentences(question, context, self.embedder):
+            for x in rank_sentences(question, context, self.embedder, naming=self._naming(question, filters)):
                 if x.source not in trusted:
                     trusted.append(x.source)
                 if len(trusted) == self.settings.quote_sources:
                     break
         return QuoteConstraint(candidate_sentences(context, trusted), model.tokenize, model.end_token,
                                max_sentences=QUOTE_SENTENCES, max_tokens=self.settings.answer_tokens), trusted
+
+    def _naming(self, question: str, filters: Filters | None) -> str:
+        """The question's words that name a company of the index ("Ulta Beauty", "JnJ")."""
+        return " ".join(words for _, words in self.retriever.vocabulary(filters).company_mentions(question))
 
     def _complete(self, hit: Hit) -> Hit:
         """A hit cut mid-sentence, extended with the next chunk of its page."""

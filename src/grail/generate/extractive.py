@@ -6,7 +6,8 @@ by its embedding similarity to the question; the question is read as the
 evidence gate reads it, its sentence that asks (instructions around it are
 not what the answer must say). When the question names a financial statement
 and statement routing put that statement's pages among the sources, only its
-rows are candidates. The best one, plus a close runner-up from the same
+rows are candidates; likewise the passages of a filing section routing put
+first (what the company does, its legal proceedings). The best one, plus a close runner-up from the same
 passage, are returned verbatim with their [n] citations, so every word of the
 answer is quoted from a document. The decision: it never paraphrases, so it
 cannot hallucinate; below ``min_score`` it abstains.
@@ -54,7 +55,11 @@ def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[in
     return out
 
 
-def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40) -> list[Extract]:
+def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40,
+                   naming: str = "") -> list[Extract]:
+    """Every quotable sentence of the sources, best first. ``naming``: the question's words that name the
+    company it is about ("Ulta Beauty", "JnJ"); its sources were narrowed to that company's filings, so
+    those words are not what an answer must cover (a press release's headline names the company too)."""
     # the sentence that asks, not the instructions around it ("... by relying on the details shown
     # in the cash flow statement") whose words every row of that statement shares
     rows = measure_rows(question)
@@ -62,11 +67,13 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     # a question that names a financial statement is answered from it: when statement routing put
     # that statement's pages among the sources, only their rows are candidates (if any can answer)
     statement = {n for n, hit in enumerate(context.sources, start=1) if "statement" in hit.ranks}
-    cands = (_candidates(context, statement) if statement else []) or _candidates(context)
+    # so is a question about a filing's section (what the company does, its lawsuits: ``retrieve/sections.py``)
+    section = {n for n, hit in enumerate(context.sources, start=1) if "section" in hit.ranks}
+    cands = (_candidates(context, statement or section) if statement or section else []) or _candidates(context)
     if statement and rows:
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"
-    q_terms = _terms(question)
+    q_terms = _terms(question) - set(content_terms(naming))
     if not cands:
         return []
     df: dict[str, int] = {}
@@ -89,7 +96,7 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
 
 
 def extractive_answer(question: str, context: Context, embedder: Embedder, *, max_sentences: int = 2,
-                      keep_ratio: float = 0.9) -> tuple[list[Extract], list[Extract]]:
+                      keep_ratio: float = 0.9, naming: str = "") -> tuple[list[Extract], list[Extract]]:
     """(picked, ranked): the best sentence plus close runners-up, and every scored candidate.
 
     Runners-up come from the best sentence's own source only: on 300 SQuAD dev
@@ -97,7 +104,7 @@ def extractive_answer(question: str, context: Context, embedder: Embedder, *, ma
     it had to cover a question term the first did not, while the first cited
     passage held it 258 times in 280.
     """
-    ranked = rank_sentences(question, context, embedder)
+    ranked = rank_sentences(question, context, embedder, naming=naming)
     if not ranked:
         return [], []
     best = ranked[0].score

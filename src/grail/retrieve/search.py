@@ -23,6 +23,7 @@ from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual
+from grail.retrieve.sections import BY_NAME, SECTIONS, asked_sections, heading_sections
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
@@ -72,6 +73,8 @@ class Retriever:
         self._vocab_key: tuple[Any, ...] | None = None
         self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
         self._statements_key: tuple[int, float] | None = None
+        self._sections: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> sections whose headings it is under
+        self._sections_key: tuple[int, float] | None = None
         self._annual: tuple[tuple[int, float], frozenset[str]] | None = None  # (index version, annual reports)
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
         self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before statement routing
@@ -100,6 +103,21 @@ class Retriever:
             cache = {**cache, **found}  # a new dict: a concurrent reader keeps a consistent one
         self._statements, self._statements_key = cache, version
         return {(d, p): kinds for d in doc_ids for p, kinds in cache[d].items()}
+
+    def section_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], set[str]]:
+        """(doc_id, page) -> the sections (``retrieve/sections.py``) a chunk of that page is under (cached)."""
+        version = self.store.version()
+        cache = self._sections if version == self._sections_key else {}
+        missing = [d for d in doc_ids if d not in cache]
+        if missing:
+            found: dict[str, dict[int, set[str]]] = {d: {} for d in missing}
+            names = [sec.name for sec in SECTIONS]
+            for doc_id, page, path in self.store.page_headings(missing):
+                if under := heading_sections(path, names):
+                    found[doc_id].setdefault(page, set()).update(under)
+            cache = {**cache, **found}
+        self._sections, self._sections_key = cache, version
+        return {(d, p): names for d in doc_ids for p, names in cache[d].items()}
 
     def annual_reports(self) -> frozenset[str]:
         """doc_ids of the annual reports (10-K, 20-F, 40-F) in the index (cached per index version)."""
@@ -255,22 +273,81 @@ class Retriever:
         found = set(order)
         if any(taken[s] < per_kind for s in statements):
             self._take_unfound_pages(hits, titled, statements, annual, order, taken, per_kind)
-        hits = hits + self._rest_of_pages(hits, set(order))
         pages = sorted(order, key=order.__getitem__)
-        where = {key: n for n, key in enumerate(pages)}
-        picked = sorted((i for i, h in enumerate(hits) if (h.chunk.doc_id, h.chunk.page) in where),
-                        key=lambda i: (where[(hits[i].chunk.doc_id, hits[i].chunk.page)], i))
-        top = max((h.score for h in hits), default=0.0)
-        moved = [dataclasses.replace(hits[i], score=top + (len(picked) - r) * 1e-6,
-                                     ranks={**hits[i].ranks, "statement": r + 1})
-                 for r, i in enumerate(picked)]
-        chosen = set(picked)
-        rest = [h for i, h in enumerate(hits) if i not in chosen]
-        paths = {(h.chunk.doc_id, h.chunk.page): h.path for h in moved}
+        out, paths = self._pages_first(hits, pages, "statement", whole=set(pages))
         trace["statements"] = {"asked": list(statements), "by_measure": list(by_measure), "pages": [
             {"path": paths[key], "page": key[1], "statements": sorted(set(statements) & titled[key]),
              "retrieved": key in found} for key in pages]}
-        return moved + rest
+        return out
+
+    def _pages_first(self, hits: list[Hit], pages: list[tuple[str, int]], rank: str,
+                     whole: set[tuple[str, int]]) -> tuple[list[Hit], dict[tuple[str, int], str]]:
+        """``hits`` with the chunks of ``pages`` first, in that page order: a page in ``whole`` as one block
+        (its found chunks in retrieval order, then the rest of it in page order: a statement is one table),
+        the found chunks of any other page interleaved first-of-each-page (a page of legal matters holds a
+        case per passage: the best of each chosen page are read before the rest of the first); re-scored
+        just above the former best so scores still fall with rank, ``ranks[rank]`` their place among the
+        moved; and each page's path."""
+        hits = hits + self._rest_of_pages(hits, whole)
+        where = {key: n for n, key in enumerate(pages)}
+        nth: dict[int, int] = {}  # a hit's place among the moved hits of its page
+        seen = Counter[tuple[str, int]]()
+        for i, h in enumerate(hits):
+            if (key := (h.chunk.doc_id, h.chunk.page)) in where:
+                nth[i] = seen[key] if key not in whole else 0
+                seen[key] += 1
+        # a whole page is one block; the found passages of other pages go first-of-each-page first
+        picked = sorted(nth, key=lambda i: (nth[i], where[(hits[i].chunk.doc_id, hits[i].chunk.page)], i))
+        top = max((h.score for h in hits), default=0.0)
+        moved = [dataclasses.replace(hits[i], score=top + (len(picked) - r) * 1e-6,
+                                     ranks={**hits[i].ranks, rank: r + 1})
+                 for r, i in enumerate(picked)]
+        chosen = set(picked)
+        return moved + [h for i, h in enumerate(hits) if i not in chosen], {
+            (h.chunk.doc_id, h.chunk.page): h.path for h in moved}
+
+    def _route_sections(self, hits: list[Hit], sections: tuple[str, ...], doc_ids: tuple[str, ...],
+                        trace: dict[str, Any], per_section: int = 2) -> list[Hit]:
+        """The pages under the heading of a filing section the question asks about first
+        (``retrieve/sections.py``): for an overview section (Item 1, what the company does), the
+        section's first page in each of the ``per_section`` annual reports retrieval ranks highest
+        (found or not: an overview rarely shares the question's words); for any other, the
+        ``per_section`` pages under its heading that retrieval ranks highest (found ones only).
+        The chosen pages' found chunks move to the front, and the whole of an overview page (prose
+        pages of legal matters hold a case each: the ones the question's words reached are the ones to
+        read, not a page of others crowding out the next page); ``ranks["retrieved"]`` keeps each hit's
+        place before routing, ``ranks["section"]`` its place among the moved."""
+        under = self.section_pages(doc_ids)
+        hits = [dataclasses.replace(h, ranks={**h.ranks, "retrieved": i}) for i, h in enumerate(hits, start=1)]
+        first_seen: dict[str, int] = {}
+        for i, h in enumerate(hits):
+            first_seen.setdefault(h.chunk.doc_id, i)
+        found = {(h.chunk.doc_id, h.chunk.page) for h in hits}
+        annual = self.annual_reports()
+        pages: list[tuple[str, int]] = []
+        whole: set[tuple[str, int]] = set()
+        for name in sections:
+            keys = [key for key, names in under.items() if name in names]
+            if BY_NAME[name].overview_first:
+                first_page: dict[str, int] = {}
+                for d, p in sorted(k for k in keys if k[0] in annual):
+                    first_page.setdefault(d, p)
+                ranked = sorted(first_page.items(), key=lambda kv: first_seen.get(kv[0], len(hits)))
+                whole.update(ranked[:per_section])
+            else:
+                place: dict[tuple[str, int], int] = {}
+                for i, h in enumerate(hits):
+                    place.setdefault((h.chunk.doc_id, h.chunk.page), i)
+                ranked = sorted((k for k in keys if k in place), key=place.__getitem__)
+            pages += [k for k in ranked if k not in pages][:per_section]
+        if not pages:
+            trace["sections"] = {"asked": list(sections), "pages": []}
+            return hits
+        out, paths = self._pages_first(hits, pages, "section", whole=whole & set(pages))
+        trace["sections"] = {"asked": list(sections), "pages": [
+            {"path": paths[key], "page": key[1], "sections": sorted(set(sections) & under[key]),
+             "retrieved": key in found} for key in pages]}
+        return out
 
     def _rest_of_pages(self, hits: list[Hit], pages: set[tuple[str, int]]) -> list[Hit]:
         """Hits (score 0, no retriever's rank) for the chunks of these pages that ``hits`` lacks: a statement
@@ -322,9 +399,11 @@ class Retriever:
             return last[1][:k], {"mode": mode, "unrouted_from": "the routed search of the same question"}
         n = max(k, self.settings.candidates)
         statements = asked_statements(query) if route and filters and filters.doc_ids else ()
+        # a statement asked for is routed first; a section only when no statement is
+        sections = asked_sections(query) if route and filters and filters.doc_ids and not statements else ()
         # a single retriever returns k, unless pages are wanted (several chunks may share a page)
-        # or statement pages may move up from further down
-        depth_each = n if mode == "hybrid" or per_page or statements else k
+        # or statement or section pages may move up from further down
+        depth_each = n if mode == "hybrid" or per_page or statements or sections else k
         trace: dict[str, Any] = {"mode": mode}
         lists: dict[str, list[tuple[Chunk, float]]] = {}
         with self.store.snapshot():
@@ -374,7 +453,7 @@ class Retriever:
 
         hits: list[Hit] = []
         depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
-        if per_page or statements:
+        if per_page or statements or sections:
             depth = len(fused)  # collapsing to pages, or routing, reads the whole fused list
         for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
@@ -390,11 +469,14 @@ class Retriever:
                                "score": round(h.score, 4), "path": h.path} for h in hits[:k]]
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
-        if statements and filters:
+        if (statements or sections) and filters:
             self._last_unrouted = ((*key, self.store.version()), hits)
+        if statements and filters:
             by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
             hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure,
                                           annual_first=asks_annual(query))
+        elif sections and filters:
+            hits = self._route_sections(hits, sections, filters.doc_ids, trace)
         if per_page:
             hits = best_per_page(hits)
             trace["per_page"] = [{"rank": r, "chunk_id": h.chunk.chunk_id, "page": h.chunk.page,

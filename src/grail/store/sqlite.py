@@ -233,6 +233,16 @@ class SQLiteStore:
                 " ORDER BY doc_id, number", [chars, *part])]
         return out
 
+    def page_headings(self, doc_ids: Sequence[str]) -> list[tuple[str, int, tuple[str, ...]]]:
+        """(doc_id, page number, a heading path) for each distinct heading path of a chunk on each page."""
+        out: list[tuple[str, int, tuple[str, ...]]] = []
+        for i in range(0, len(doc_ids), 900):
+            part = list(doc_ids[i : i + 900])
+            out += [(r[0], int(r[1]), tuple(json.loads(r[2]))) for r in self._conn().execute(
+                f"SELECT DISTINCT doc_id, page, heading_path FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
+                " ORDER BY doc_id, page", part)]
+        return out
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         if not chunk_ids:
             return []

@@ -1,0 +1,80 @@
+"""Sections of a filing a question asks about, found by their headings.
+
+A 10-K (and a 10-Q) is laid out by Regulation S-K's items, under the same
+headings in every filing: what the company does is told at the start of
+"Item 1. Business"; its lawsuits in "Item 3. Legal Proceedings" and the
+contingencies note ("Litigation and Regulatory Proceedings", "Legal
+Matters"). A question about either rarely shares its words with the passage
+that answers it ("What industry does Amcor primarily operate in?" and "Amcor
+is a global leader in developing and producing responsible packaging"), while
+risk-factor and forward-looking-statement passages that mention "industry",
+"legal" or "litigation" in passing outrank it. The decision: when a question
+asks for one of these sections and the search is narrowed to some documents,
+the pages under that section's heading come first (``Retriever._route_sections``);
+the heading path of every chunk is stored at ingest, so no re-ingest is needed.
+
+``business``: "what industry / sector / line of business", "what does X do /
+make / sell", "describe X's business": the first page of Item 1 of an annual
+report (its overview), then the next.
+``legal``: legal proceedings, litigation, lawsuits, legal battles or disputes:
+the pages under a legal-proceedings, litigation or legal-matters heading, in
+retrieval order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grail.text_units import collapse
+from grail.verify.evidence import question_focus
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    asked: re.Pattern[str]  # in the sentence that asks
+    heading: re.Pattern[str]  # in a collapsed heading ("Item 1. - Busines s" -> "item1business")
+    overview_first: bool  # its first pages answer (an overview), not the ones retrieval ranks highest
+
+
+SECTIONS = (
+    Section("business",
+            re.compile(r"(?i)\bwhat\s+(?:kind\s+of\s+|type\s+of\s+)?(?:industry|industries|sector|line\s+of\s+business)\b"
+                       r"|\b(?:industry|sector)\s+(?:does|is|are)\b|\bwhat\s+(?:does|do)\s+[\w&.,' -]{1,40}?\s+do\s*(?:[?.!]|$)"
+                       r"|\bwhat\s+(?:does|do)\s+[\w&.,' -]{1,40}?\s+(?:make|sell|produce|manufacture)\b"
+                       r"|\b(?:primary|main|core)\s+business\b|\bdescribe\s+[\w&.,' -]{0,40}?business\b"
+                       r"|\bwhat\s+business\s+(?:is|are)\b"),
+            re.compile(r"^item1\W*business"), True),
+    Section("legal",
+            re.compile(r"(?i)\blegal\s+(?:proceedings|battles?|matters|disputes?|actions?|cases?|claims?|challenges?"
+                       r"|issues?|risks?|troubles?)\b|\blitigations?\b|\blawsuits?\b|\bsued\b|\bclass\s+actions?\b"),
+            re.compile(r"legalproceedings|litigation|legalmatters"), False),
+)
+BY_NAME = {s.name: s for s in SECTIONS}
+
+
+def asked_sections(question: str) -> tuple[str, ...]:
+    """The sections the sentence that asks names (its instructions around it do not count)."""
+    focus = question_focus(question)
+    return tuple(s.name for s in SECTIONS if s.asked.search(focus))
+
+
+def heading_sections(heading_path: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Of ``names``, the sections a chunk's headings put it in: Item 1 by its top item heading only (a
+    "Business Segments" heading under Item 7 is not Item 1), the others by any heading."""
+    collapsed = [collapse(h) for h in heading_path]
+    out = []
+    for name in names:
+        s = BY_NAME[name]
+        if s.overview_first:
+            hit = any(s.heading.match(h) for h in collapsed[:2])  # "PART I" > "Item 1. Business"
+        else:
+            hit = any(s.heading.search(h) for h in collapsed)
+        if hit:
+            out.append(name)
+    return out
+
+
+__all__ = ["SECTIONS", "Section", "asked_sections", "heading_sections"]

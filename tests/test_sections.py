@@ -1,0 +1,121 @@
+"""Section routing: a question about what a company does, or about its lawsuits, reads the filing's section for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_pdf
+from grail import Grail
+from grail.retrieve.sections import asked_sections, heading_sections
+
+
+@pytest.mark.parametrize("question,sections", [
+    ("What industry does AMCOR primarily operate in?", ("business",)),
+    ("What does Orion do?", ("business",)),
+    ("What does Orion sell?", ("business",)),
+    ("Describe Orion's business.", ("business",)),
+    ("Which sector is Orion in? What industry is it?", ("business",)),
+    ("What does Orion do to cut costs in 2022?", ()),  # an action, not the business
+    ("Is 3M a capital-intensive business based on FY2022 data?", ()),  # a measure, not a description
+    ("What does 3M expect its capex to be?", ()),
+    ("Has CVS Health reported any materially important ongoing legal battles from 2022, 2021 and 2020?", ("legal",)),
+    ("What lawsuits is Orion facing?", ("legal",)),
+    ("Was Orion sued in 2022?", ("legal",)),
+    ("Summarize the litigation against Orion.", ("legal",)),
+    ("Please answer from the legal proceedings section. What was Orion's revenue in FY2022?", ()),  # an instruction
+    ("What drove operating margin change as of FY2022 for 3M?", ()),
+])
+def test_asked_sections(question, sections):
+    assert asked_sections(question) == sections
+
+
+def test_heading_sections():
+    assert heading_sections(("PART I", "Item 1. - Busines s", "The Company"), ["business", "legal"]) == ["business"]
+    assert heading_sections(("PART II", "Item 7. MD&A", "Business Segments"), ["business"]) == []  # not Item 1
+    assert heading_sections(("PART I", "Item 1A. Risk Factors"), ["business"]) == []
+    assert heading_sections(("PART II", "NOTE 16. Commitments and Contingencies", "Product Liability Litigation"),
+                            ["legal"]) == ["legal"]
+    assert heading_sections(("PART I", "ITEM 3. LEGAL PROCEEDINGS"), ["legal"]) == ["legal"]
+
+
+COVER = ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-K",
+         "For the fiscal year ended December 31, 2022", "Commission File Number 001-0000",
+         "ORION WIDGETS CORPORATION", "(Exact name of registrant as specified in its charter)",
+         "Common Stock, par value $0.01 ORWG New York Stock Exchange"]
+# words of the questions on pages that do not answer them: risk factors say "industry" and "legal" often
+PAGES = [
+    ["FORWARD-LOOKING STATEMENTS",
+     "Risks that could affect the industry in which we primarily operate include industry competition, the",
+     "industry cycle and changes in industry demand; the industry we operate in may change and we operate in",
+     "an industry where legal and regulatory battles are common and legal costs are hard to predict."],
+    ["PART I", "ITEM 1. BUSINESS", "General",
+     "Orion Widgets Corporation designs and manufactures precision widgets and gears for makers of",
+     "aircraft, cars and medical devices. It was founded in 1921 and sells to customers in 40 countries."],
+    ["Raw Materials",
+     "Steel, aluminium and polymers are the main raw materials the company buys for its plants in Ohio.",
+     "Prices of steel rose in 2022, and long-term supply contracts cover most of the year's purchases."],
+    ["ITEM 1A. RISK FACTORS",
+     "Legal battles in our industry are costly. Legal proceedings against companies in our industry, and legal",
+     "and regulatory changes in the industry, could affect us; ongoing legal matters in the industry and legal",
+     "costs in the industry may rise, and the industry may face legal challenges we cannot foresee."],
+    ["ITEM 3. LEGAL PROCEEDINGS",
+     "In March 2021 a distributor filed suit against Orion in the District of Ohio alleging breach of a supply",
+     "agreement and seeking damages of $12 million. Orion disputes the claims and the trial is set for 2023."],
+]
+
+
+@pytest.fixture(scope="module")
+def filing(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("sections")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "orion_2022_10k.pdf").write_bytes(make_pdf([COVER, *PAGES]))
+    g = Grail(root / "idx", embedder=embedder)
+    assert g.index(docs).ok
+    yield g, root
+    g.close()
+
+
+@pytest.mark.parametrize("question,page", [
+    ("What industry does Orion Widgets primarily operate in?", 3),  # the first page of Item 1
+    ("Has Orion Widgets reported any ongoing legal battles?", 6),  # Item 3
+])
+def test_the_section_asked_for_comes_first(filing, question, page):
+    g, root = filing
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    assert off.search(question, 1, per_page=True)[0].chunk.page != page, "or this test proves nothing"
+    pages, trace = g.search_traced(question, 3, per_page=True)
+    assert pages[0].chunk.page == page and pages[0].ranks["section"] == 1
+    assert trace["sections"]["pages"][0]["page"] == page
+    scores = [h.score for h in pages]
+    assert scores == sorted(scores, reverse=True)
+    answer = g.ask(question, llm="extractive")
+    assert not answer.abstained and {c.page for c in answer.citations} == {page}
+
+
+def test_routing_reorders_and_never_drops(filing):
+    g, root = filing
+    question = "What industry does Orion Widgets primarily operate in?"
+    off = Grail(root / "idx", embedder=g.embedder, statement_routing=False)
+    assert {h.chunk.chunk_id for h in off.search(question, 5)} <= {h.chunk.chunk_id for h in g.search(question, 50)}
+
+
+def test_no_company_no_section_routing(filing):
+    g, _ = filing
+    _, trace = g.search_traced("What industry does the company operate in?", 3)
+    assert "sections" not in trace  # no documents recognised: every company's Item 1 is no answer
+    _, trace = g.search_traced("What raw materials does Orion Widgets buy?", 3)
+    assert "sections" not in trace
+
+
+def test_the_cli_says_which_passages_section_routing_moved(filing):
+    import os
+    import subprocess
+    import sys
+
+    _, root = filing
+    proc = subprocess.run([sys.executable, "-m", "grail.cli", "search", "What lawsuits is Orion Widgets facing?",
+                           "-k", "3", "--index", str(root / "idx")], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "200"})
+    first = proc.stdout.splitlines()[0]
+    assert "p.6" in first and "a filing section the query asks for" in first
