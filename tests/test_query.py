@@ -354,3 +354,16 @@ def test_an_annual_report_holds_two_balance_sheets_and_three_years_of_results():
     assert vocab.uncovered_years("What was Vega Foods' FY2020 working capital?", balance_sheet=True) == (2020,)
     assert vocab.uncovered_years("What was Vega Foods' FY2021 working capital?", balance_sheet=True) == ()
     assert vocab.uncovered_periods("What was Vega Foods' FY2020 working capital?", balance_sheet=True) == ("2020",)
+
+
+@pytest.mark.parametrize("question,rewritten", [
+    ("If we exclude the impact of M&A, which segment has dragged down 3M's overall growth in 2022?",
+     "If we organic, which segment has dragged down 3M's overall growth in 2022?"),
+    ("What was Amcor's sales growth in FY 2023 excluding the impact of FX movement?",
+     "What was Amcor's sales growth in FY 2023 constant currency operational movement?"),
+    ("What was growth excluding acquisitions and divestitures?", "What was growth organic and divestitures?"),
+    ("What acquisitions did 3M make in 2022?", "What acquisitions did 3M make in 2022?"),  # asked, not excluded
+])
+def test_a_measure_defined_by_what_it_excludes_is_searched_by_its_filing_name(question, rewritten):
+    from grail.retrieve.query import in_filings_words
+    assert in_filings_words(question) == rewritten

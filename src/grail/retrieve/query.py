@@ -60,6 +60,26 @@ _INTERIM = re.compile(r"(?i)\bquarterly\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]
                       r"|\byear[- ]to[- ]date\b|\bYTD\b")
 
 
+# what filings call a measure a question describes by what it leaves out: sales growth "excluding the impact
+# of M&A" is organic growth ("Organic sales" in 3M's table by segment), "excluding FX" is growth at constant
+# currency ("constant currency", "operational" at J&J)
+_WITHOUT = r"(?:exclud(?:e|es|ed|ing)|without|net\s+of|ignor(?:e|ing)|strip(?:ping)?\s+out|adjust(?:ed|ing)?\s+for)"
+_EXCLUDED = [
+    (re.compile(_WITHOUT + r"\b[^.?;]{0,30}?\b(?:M\s?&\s?A|acquisitions?|divestitures?|mergers?)\b", re.I),
+     "organic"),
+    (re.compile(_WITHOUT + r"\b[^.?;]{0,30}?\b(?:FX|foreign\s+(?:exchange|currency)|currency|exchange\s+rates?)\b", re.I),
+     "constant currency operational"),
+]
+
+
+def in_filings_words(question: str) -> str:
+    """The question with what it excludes said as filings say the measure (``_EXCLUDED``): "If we exclude
+    the impact of M&A, which segment ..." -> "If we organic, which segment ..."; unchanged otherwise."""
+    for pattern, words in _EXCLUDED:
+        question = pattern.sub(words, question)
+    return question
+
+
 def asks_quarter(question: str) -> bool:
     """The question asks about a quarter ("in Q2 of FY2022", "the fourth quarter"), not a year or a
     year to date."""

@@ -22,7 +22,7 @@ from grail.embed import Embedder
 from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
-from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual
+from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual, in_filings_words
 from grail.retrieve.sections import BY_NAME, SECTIONS, asked_sections, heading_sections
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
@@ -153,8 +153,10 @@ class Retriever:
             raise ValueError("empty query: ask something")
         vec = None
         t = time.perf_counter()
+        # "excluding M&A" is what filings call "organic": both retrievers read the filings' word instead
+        synonyms = in_filings_words(query)
         if mode in ("hybrid", "dense"):
-            vec = self.query_vector(query)
+            vec = self.query_vector(synonyms)
         embed_s = time.perf_counter() - t
         understand = self.settings.understand_query if understand is None else understand
         if understand:
@@ -165,7 +167,7 @@ class Retriever:
                 if not allowed:
                     continue
                 narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
-                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page, route)
+                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page, route, synonyms)
                 available = self.store.count_chunks(allowed)
                 if per_page:  # k pages can only be filled from as many pages as the documents have
                     wanted = set(allowed)
@@ -175,10 +177,10 @@ class Retriever:
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, synonyms)
             trace["understanding"] = {**u.as_trace(), "applied": None}
         else:
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, synonyms)
         trace["embed_s"] = embed_s
         return hits, trace
 
@@ -389,7 +391,8 @@ class Retriever:
         return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
-                fusion: str | None, per_page: bool = False, route: bool = False) -> tuple[list[Hit], dict[str, Any]]:
+                fusion: str | None, per_page: bool = False, route: bool = False,
+                synonyms: str = "") -> tuple[list[Hit], dict[str, Any]]:
         fusion = fusion or self.settings.fusion
         # the evidence gate asks for the order statement routing started from: the routed search kept it
         key = (query, mode, fusion, per_page, filters)
@@ -413,7 +416,7 @@ class Retriever:
                 trace["dense_s"] = time.perf_counter() - t
             if mode in ("hybrid", "bm25"):
                 t = time.perf_counter()
-                lists["bm25"] = self.store.keyword_search(query, depth_each, filters)
+                lists["bm25"] = self.store.keyword_search(synonyms or query, depth_each, filters)
                 trace["bm25_s"] = time.perf_counter() - t
             if self.settings.prf in ("dense", "both") and "dense" in lists:
                 t = time.perf_counter()
