@@ -185,3 +185,32 @@ def test_packing_keeps_the_longer_of_two_overlapping_passages():
     tight = pack_context("capex?", [hit("fin", financing, 0.9), hit("inv", investing, 0.8)],
                         count_tokens=words, budget=fixed + words(format_source(1, hit("fin", financing, 0.9))) + 5)
     assert [h.chunk.chunk_id for h in tight.sources] == ["fin"] and tight.dropped == ("inv",)
+
+
+def test_the_extractive_ranker_does_not_count_the_company_name(embedder):
+    """The sources are the company's own filings: its name in the question tells none of their sentences
+    apart, and counting it made a release's headline outrank the paragraph that answers (Ulta's wages)."""
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = ("Orion Widgets Announces Fourth Quarter Fiscal 2022 Results\n"
+            "Net Sales of $3.2 Billion Compared to $2.7 Billion in the Year-Ago Quarter\n\n"
+            "As a percentage of net sales, SG&A expenses decreased to 23.5% in fiscal 2022 from 23.9%, partially "
+            "offset by deleverage of store payroll due to wage investments.\n")
+    hit = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0)
+    q = "Did Orion Widgets' wages expense as a percent of net sales increase or decrease in FY2022?"
+    ctx = Context(q, (hit,), "", "", 0, 0)
+    assert rank_sentences(q, ctx, embedder)[0].text.startswith("Orion Widgets Announces"), "or this proves nothing"
+    assert rank_sentences(q, ctx, embedder, naming="Orion Widgets")[0].text.startswith("As a percentage")
+
+
+def test_a_fiscal_year_asked_is_a_term_to_cover(embedder):
+    """"FY2022" asks for 2022: "In fiscal 2022, we acquired ..." says it, "In fiscal 2021 ..." does not."""
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = ("In fiscal 2021, we acquired Yardbird, a furniture retailer, for $80 million.\n"
+            "In fiscal 2022, we acquired Current Health, a care-at-home platform, for $400 million.")
+    hit = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0)
+    q = "What acquisitions did Orion make in FY2022?"
+    assert rank_sentences(q, Context(q, (hit,), "", "", 0, 0), embedder)[0].text.startswith("In fiscal 2022")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from grail.embed import Embedder
 from grail.records import Context
+from grail.retrieve.query import asked_years
 from grail.retrieve.statements import measure_rows
 from grail.text_units import content_terms
 from grail.verify.evidence import question_focus
@@ -73,7 +74,8 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     if statement and rows:
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"
-    q_terms = _terms(question) - set(content_terms(naming))
+    # "FY2022" asks for 2022: a sentence "In fiscal 2022, we acquired ..." says it
+    q_terms = (_terms(question) | {str(y) for y in asked_years(question)}) - set(content_terms(naming))
     if not cands:
         return []
     df: dict[str, int] = {}
