@@ -23,7 +23,7 @@ from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
 from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual, in_filings_words
-from grail.retrieve.sections import BY_NAME, SECTIONS, asked_sections, heading_sections
+from grail.retrieve.sections import BY_NAME, SECTIONS, asked_sections, heading_sections, item_lines
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
 from grail.store.sqlite import SQLiteStore
@@ -115,6 +115,10 @@ class Retriever:
             for doc_id, page, path in self.store.page_headings(missing):
                 if under := heading_sections(path, names):
                     found[doc_id].setdefault(page, set()).update(under)
+            for doc_id, page, head in self.store.page_heads(missing, HEAD_CHARS):
+                for line in item_lines(head):  # an item heading too long to be taken as one
+                    if under := heading_sections(("", line), names):
+                        found[doc_id].setdefault(page, set()).update(under)
             cache = {**cache, **found}
         self._sections, self._sections_key = cache, version
         return {(d, p): names for d in doc_ids for p, names in cache[d].items()}

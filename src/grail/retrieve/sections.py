@@ -19,6 +19,15 @@ report (its overview), then the next.
 ``legal``: legal proceedings, litigation, lawsuits, legal battles or disputes:
 the pages under a legal-proceedings, litigation or legal-matters heading, in
 retrieval order.
+``officers``: a new, former or current CEO (CFO, president), who holds the
+post, an officer's background, the executive officers: a 10-K's "Information
+about our Executive Officers" and an 8-K's Item 5.02 (the departure and
+appointment of officers, where a new CEO is announced with their career), in
+retrieval order.
+
+An item heading too long for the loaders to take as a heading ("Item 5.02.
+Departure of Directors or Certain Officers; Election of Directors; ...") is
+read from the first lines of its page (``item_lines``).
 """
 
 from __future__ import annotations
@@ -51,6 +60,12 @@ SECTIONS = (
             re.compile(r"(?i)\blegal\s+(?:proceedings|battles?|matters|disputes?|actions?|cases?|claims?|challenges?"
                        r"|issues?|risks?|troubles?)\b|\blitigations?\b|\blawsuits?\b|\bsued\b|\bclass\s+actions?\b"),
             re.compile(r"legalproceedings|litigation|legalmatters"), False),
+    Section("officers",
+            re.compile(r"(?i)\b(?:new|incoming|next|former|outgoing|current|interim)\s+(?:CEO|CFO|COO|chief\s+\w+\s+officer"
+                       r"|president|chair(?:man|woman)?)\b|\b(?:CEO|CFO|COO)(?:'s|’s)\s+(?:experience|background|career)\b"
+                       r"|\bwho\s+(?:is|was|will\s+be|became)\s+(?:the\s+)?(?:CEO|CFO|COO|chief\s+\w+\s+officer|president)\b"
+                       r"|\bexecutive\s+officers\b|\bmanagement\s+team\b"),
+            re.compile(r"executiveofficers|^item502"), False),
 )
 BY_NAME = {s.name: s for s in SECTIONS}
 
@@ -64,7 +79,7 @@ def asked_sections(question: str) -> tuple[str, ...]:
 def heading_sections(heading_path: Sequence[str], names: Sequence[str]) -> list[str]:
     """Of ``names``, the sections a chunk's headings put it in: Item 1 by its top item heading only (a
     "Business Segments" heading under Item 7 is not Item 1), the others by any heading."""
-    collapsed = [collapse(h) for h in heading_path]
+    collapsed = [collapse(h) if not _CONTENTS_ENTRY.search(h) else "" for h in heading_path]
     out = []
     for name in names:
         s = BY_NAME[name]
@@ -77,4 +92,16 @@ def heading_sections(heading_path: Sequence[str], names: Sequence[str]) -> list[
     return out
 
 
-__all__ = ["SECTIONS", "Section", "asked_sections", "heading_sections"]
+_ITEM = re.compile(r"^item\d")
+_CONTENTS_ENTRY = re.compile(r"\s\d+\s*$")  # "Item 1. Business 5": a table of contents' line and its page
+HEAD_LINES = 6
+
+
+def item_lines(page_head: str) -> tuple[str, ...]:
+    """The lines among the first of a page that open a form's item ("Item 5.02. Departure of ..."); not a
+    table of contents' entry, which ends in its page number ("Item 1. Business 5")."""
+    return tuple(line for line in page_head.splitlines()[:HEAD_LINES]
+                 if _ITEM.match(collapse(line)) and not _CONTENTS_ENTRY.search(line))
+
+
+__all__ = ["SECTIONS", "Section", "asked_sections", "heading_sections", "item_lines"]
