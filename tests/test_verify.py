@@ -146,6 +146,12 @@ def test_form_text_and_case_captions_are_not_quotable(sentence, ok):
     ("Dr. Smith joined in 2020. See Note No. 3 for details.", ["Dr. Smith joined in 2020.", "See Note No. 3 for details."]),
     ("Best Buy Co., Inc. Shareholders' Equity", ["Best Buy Co., Inc.", "Shareholders' Equity"]),  # a name's end is cut
     ("Sales rose 5%. Costs fell.", ["Sales rose 5%.", "Costs fell."]),
+    ("Richard A. Johnson will step down. Mary N. Dillon was appointed.",
+     ["Richard A. Johnson will step down.", "Mary N. Dillon was appointed."]),
+    ("A heading of the year\n\nIn fiscal 2022, we acquired it.", ["A heading of the year", "In fiscal 2022, we acquired it."]),
+    ("Separation\n• Company expects sales growth of 7.0% - 8.0%, and\nadjusted growth of 6.2%; figures exclude the vaccine\n"
+     "• Company expects EPS of $10.00", ["Separation", "• Company expects sales growth of 7.0% - 8.0%, and\nadjusted growth "
+                                          "of 6.2%; figures exclude the vaccine", "• Company expects EPS of $10.00"]),
 ])
 def test_a_sentence_is_not_cut_after_an_abbreviation(text, sentences):
     from grail.text_units import split_sentences

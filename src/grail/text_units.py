@@ -10,9 +10,9 @@ from __future__ import annotations
 import calendar
 import re
 
-# A sentence ends at a blank line (a paragraph's end), at . ! ? before a capital or digit, or at a line
-# break unless the line ends mid-phrase (lowercase letter, comma, semicolon, hyphen): PDF text
-# wraps prose lines, while table rows end in numbers.
+# A sentence ends at a blank line (a paragraph's end), before a bulleted line, at . ! ? before a capital
+# or digit, or at a line break unless the line ends mid-phrase (lowercase letter, comma, semicolon,
+# hyphen): PDF text wraps prose lines, while table rows end in numbers.
 # Function words carry no evidence and make OR-queries slow; BM25's IDF would
 # give them near-zero weight anyway.
 STOPWORDS = frozenset(
@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
 MONTHS = {name.lower(): i for names in (calendar.month_name, calendar.month_abbr) for i, name in enumerate(names) if name}
 MONTHS["sept"] = 9
 
-_SENT = re.compile(r"[ \t]*\n[ \t]*\n\s*|(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*"
+_SENT = re.compile(r"[ \t]*\n[ \t]*\n\s*|[ \t]*\n\s*(?=[•●▪◦■►])|(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|(?<![a-z,;\-])[ \t]*\n\s*"
                    r"|[ \t]*\n\s*(?=[^\n]*[\d)%][ \t]*(?:\n|$))")  # a table row (ends in a number) is its own line
 _TERM = re.compile(r"[a-z][a-z0-9\-]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"(?<![\w.])[-(]?\$?\d[\d,]*(?:\.\d+)?\)?%?")
