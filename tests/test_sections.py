@@ -23,7 +23,9 @@ from grail.retrieve.sections import asked_sections, heading_sections
     ("Was Orion sued in 2022?", ("legal",)),
     ("Summarize the litigation against Orion.", ("legal",)),
     ("Please answer from the legal proceedings section. What was Orion's revenue in FY2022?", ()),  # an instruction
-    ("What drove operating margin change as of FY2022 for 3M?", ()),
+    ("What drove operating margin change as of FY2022 for 3M?", ("results",)),
+    ("Why did Orion's revenue fall in 2022?", ("results",)),
+    ("What drove the increase in Ulta Beauty's merchandise inventories balance at end of FY2023?", ()),  # liquidity
     ("Does Foot Locker's new CEO have previous CEO experience in a similar company to Footlocker?", ("officers",)),
     ("Who is the CFO of 3M?", ("officers",)),
     ("Who are AMCOR's executive officers?", ("officers",)),
@@ -49,6 +51,10 @@ def test_heading_sections():
     assert heading_sections(("PART II", "NOTE 16. Commitments and Contingencies", "Product Liability Litigation"),
                             ["legal"]) == ["legal"]
     assert heading_sections(("PART I", "ITEM 3. LEGAL PROCEEDINGS"), ["legal"]) == ["legal"]
+    assert heading_sections(("PART I", "Item 1A. Risk Factors", "Litigation"), ["legal"]) == []  # what may happen
+    assert heading_sections(("PART II", "RESULTS OF OPERATIONS"), ["results"]) == ["results"]
+    assert heading_sections(("PART II", "Item 7. Management's Discussion and Analysis of Financial Condition and "
+                                        "Results of Operations"), ["results"]) == []  # every page of Item 7
 
 
 COVER = ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-K",
@@ -147,3 +153,31 @@ def test_the_cli_says_which_passages_section_routing_moved(filing):
                           env={**os.environ, "COLUMNS": "200"})
     first = proc.stdout.splitlines()[0]
     assert "p.6" in first and "a filing section the query asks for" in first
+
+
+def test_only_the_passages_under_the_section_move(tmp_path, embedder):
+    """A page may end one section and begin the next: the discussion's overview repeats the question's words,
+    the results of operations answer it; only the latter moves (and Item 7's own title, which names "Results of
+    Operations", puts no page in the section)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = ["ITEM 7. MANAGEMENT'S DISCUSSION AND ANALYSIS OF FINANCIAL CONDITION AND RESULTS OF OPERATIONS",
+            "OVERVIEW",
+            "Operating margin is a measure management watches; operating margin targets and operating margin change are",
+            "set each year, and the operating margin of each segment drives pay. Operating margin changed in 2022.",
+            "RESULTS OF OPERATIONS",
+            "Operating income was 14.2% of sales in 2022 against 16.0% in 2021, as steel prices rose and volumes fell."]
+    (docs / "orion_2022_10k.pdf").write_bytes(make_pdf([COVER, page]))
+    g = Grail(tmp_path / "idx", embedder=embedder)
+    try:
+        assert g.index(docs).ok
+        question = "What drove Orion Widgets' operating margin change in 2022?"
+        off = Grail(tmp_path / "idx", embedder=embedder, statement_routing=False)
+        assert off.search(question, 1)[0].chunk.heading_path == ("OVERVIEW",), "or this test proves nothing"
+        hits = g.search(question, 3)
+        assert hits[0].chunk.heading_path == ("RESULTS OF OPERATIONS",) and hits[0].ranks["section"] == 1
+        assert [h for h in hits if "section" in h.ranks] == hits[:1]
+        answer = g.ask(question, llm="extractive")
+        assert answer.text.startswith("Operating income was 14.2% of sales in 2022")
+    finally:
+        g.close()

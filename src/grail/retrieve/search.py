@@ -13,6 +13,7 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ class Retriever:
         self._vocab_key: tuple[Any, ...] | None = None
         self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
         self._statements_key: tuple[int, float] | None = None
-        self._sections: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> sections whose headings it is under
+        self._sections: dict[str, dict[int, dict[str, bool]]] = {}  # doc_id -> page -> section -> whole page
         self._sections_key: tuple[int, float] | None = None
         self._annual: tuple[tuple[int, float], frozenset[str]] | None = None  # (index version, annual reports)
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
@@ -104,21 +105,23 @@ class Retriever:
         self._statements, self._statements_key = cache, version
         return {(d, p): kinds for d in doc_ids for p, kinds in cache[d].items()}
 
-    def section_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], set[str]]:
-        """(doc_id, page) -> the sections (``retrieve/sections.py``) a chunk of that page is under (cached)."""
+    def section_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], dict[str, bool]]:
+        """(doc_id, page) -> {section (``retrieve/sections.py``): whether the whole page is in it} for the
+        pages a chunk of which is under that section's heading (only those chunks are in it), or that an item
+        heading opens ("Item 5.02. Departure of ...": all of the page is) (cached)."""
         version = self.store.version()
         cache = self._sections if version == self._sections_key else {}
         missing = [d for d in doc_ids if d not in cache]
         if missing:
-            found: dict[str, dict[int, set[str]]] = {d: {} for d in missing}
+            found: dict[str, dict[int, dict[str, bool]]] = {d: {} for d in missing}
             names = [sec.name for sec in SECTIONS]
             for doc_id, page, path in self.store.page_headings(missing):
-                if under := heading_sections(path, names):
-                    found[doc_id].setdefault(page, set()).update(under)
+                for name in heading_sections(path, names):
+                    found[doc_id].setdefault(page, {}).setdefault(name, False)
             for doc_id, page, head in self.store.page_heads(missing, HEAD_CHARS):
                 for line in item_lines(head):  # an item heading too long to be taken as one
-                    if under := heading_sections(("", line), names):
-                        found[doc_id].setdefault(page, set()).update(under)
+                    for name in heading_sections(("", line), names):
+                        found[doc_id].setdefault(page, {})[name] = True
             cache = {**cache, **found}
         self._sections, self._sections_key = cache, version
         return {(d, p): names for d in doc_ids for p, names in cache[d].items()}
@@ -286,20 +289,20 @@ class Retriever:
              "retrieved": key in found} for key in pages]}
         return out
 
-    def _pages_first(self, hits: list[Hit], pages: list[tuple[str, int]], rank: str,
-                     whole: set[tuple[str, int]]) -> tuple[list[Hit], dict[tuple[str, int], str]]:
+    def _pages_first(self, hits: list[Hit], pages: list[tuple[str, int]], rank: str, whole: set[tuple[str, int]],
+                     moves: Callable[[Hit], bool] | None = None) -> tuple[list[Hit], dict[tuple[str, int], str]]:
         """``hits`` with the chunks of ``pages`` first, in that page order: a page in ``whole`` as one block
         (its found chunks in retrieval order, then the rest of it in page order: a statement is one table),
         the found chunks of any other page interleaved first-of-each-page (a page of legal matters holds a
         case per passage: the best of each chosen page are read before the rest of the first); re-scored
         just above the former best so scores still fall with rank, ``ranks[rank]`` their place among the
-        moved; and each page's path."""
+        moved; and each page's path. ``moves``: which found chunks of a page not in ``whole`` move (all)."""
         hits = hits + self._rest_of_pages(hits, whole)
         where = {key: n for n, key in enumerate(pages)}
         nth: dict[int, int] = {}  # a hit's place among the moved hits of its page
         seen = Counter[tuple[str, int]]()
         for i, h in enumerate(hits):
-            if (key := (h.chunk.doc_id, h.chunk.page)) in where:
+            if (key := (h.chunk.doc_id, h.chunk.page)) in where and (key in whole or moves is None or moves(h)):
                 nth[i] = seen[key] if key not in whole else 0
                 seen[key] += 1
         # a whole page is one block; the found passages of other pages go first-of-each-page first
@@ -319,10 +322,11 @@ class Retriever:
         section's first page in each of the ``per_section`` annual reports retrieval ranks highest
         (found or not: an overview rarely shares the question's words); for any other, the
         ``per_section`` pages under its heading that retrieval ranks highest (found ones only).
-        The chosen pages' found chunks move to the front, and the whole of an overview page (prose
-        pages of legal matters hold a case each: the ones the question's words reached are the ones to
-        read, not a page of others crowding out the next page); ``ranks["retrieved"]`` keeps each hit's
-        place before routing, ``ranks["section"]`` its place among the moved."""
+        The chosen pages' found chunks under the section move to the front (a page may end one section
+        and begin the next; an item heading atop a page puts all of it in the item), and the whole of an
+        overview page (prose pages of legal matters hold a case each: the ones the question's words reached
+        are the ones to read, not a page of others crowding out the next page); ``ranks["retrieved"]``
+        keeps each hit's place before routing, ``ranks["section"]`` its place among the moved."""
         under = self.section_pages(doc_ids)
         hits = [dataclasses.replace(h, ranks={**h.ranks, "retrieved": i}) for i, h in enumerate(hits, start=1)]
         first_seen: dict[str, int] = {}
@@ -330,6 +334,10 @@ class Retriever:
             first_seen.setdefault(h.chunk.doc_id, i)
         found = {(h.chunk.doc_id, h.chunk.page) for h in hits}
         annual = self.annual_reports()
+        def moves(h: Hit) -> bool:
+            names = under.get((h.chunk.doc_id, h.chunk.page), {})
+            return any(names.get(n) for n in sections) or bool(heading_sections(h.chunk.heading_path, sections))
+
         pages: list[tuple[str, int]] = []
         whole: set[tuple[str, int]] = set()
         for name in sections:
@@ -341,17 +349,18 @@ class Retriever:
                 ranked = sorted(first_page.items(), key=lambda kv: first_seen.get(kv[0], len(hits)))
                 whole.update(ranked[:per_section])
             else:
-                place: dict[tuple[str, int], int] = {}
+                place: dict[tuple[str, int], int] = {}  # where retrieval ranked a page's best passage in the section
                 for i, h in enumerate(hits):
-                    place.setdefault((h.chunk.doc_id, h.chunk.page), i)
+                    if name in under.get((h.chunk.doc_id, h.chunk.page), {}) and moves(h):
+                        place.setdefault((h.chunk.doc_id, h.chunk.page), i)
                 ranked = sorted((k for k in keys if k in place), key=place.__getitem__)
             pages += [k for k in ranked if k not in pages][:per_section]
         if not pages:
             trace["sections"] = {"asked": list(sections), "pages": []}
             return hits
-        out, paths = self._pages_first(hits, pages, "section", whole=whole & set(pages))
+        out, paths = self._pages_first(hits, pages, "section", whole=whole & set(pages), moves=moves)
         trace["sections"] = {"asked": list(sections), "pages": [
-            {"path": paths[key], "page": key[1], "sections": sorted(set(sections) & under[key]),
+            {"path": paths[key], "page": key[1], "sections": sorted(set(sections) & set(under[key])),
              "retrieved": key in found} for key in pages]}
         return out
 

@@ -60,6 +60,13 @@ SECTIONS = (
             re.compile(r"(?i)\blegal\s+(?:proceedings|battles?|matters|disputes?|actions?|cases?|claims?|challenges?"
                        r"|issues?|risks?|troubles?)\b|\blitigations?\b|\blawsuits?\b|\bsued\b|\bclass\s+actions?\b"),
             re.compile(r"legalproceedings|litigation|legalmatters"), False),
+    Section("results",
+            re.compile(r"(?i)(?=.*\b(?:margins?|sales|revenues?|expenses?|SG&A|income|earnings|EPS|profits?|costs?)\b)"
+                       r"(?:.*\bwhat\s+(?:drove|drives|caused|explains?)\b|.*\bdrivers?\s+(?:of|behind)\b"
+                       r"|.*\bwhy\s+(?:did|has|have|was|were)\b|.*\breasons?\s+(?:for|behind)\b)"),
+            # not Item 7's own title ("Management's Discussion and Analysis of Financial Condition and Results
+            # of Operations"), which every page of the discussion is under
+            re.compile(r"^(?!.*discussionandanalysis).*(?:resultsofoperations|analysisofconsolidated)"), False),
     Section("officers",
             re.compile(r"(?i)\b(?:new|incoming|next|former|outgoing|current|interim)\s+(?:CEO|CFO|COO|chief\s+\w+\s+officer"
                        r"|president|chair(?:man|woman)?)\b|\b(?:CEO|CFO|COO)(?:'s|’s)\s+(?:experience|background|career)\b"
@@ -85,8 +92,8 @@ def heading_sections(heading_path: Sequence[str], names: Sequence[str]) -> list[
         s = BY_NAME[name]
         if s.overview_first:
             hit = any(s.heading.match(h) for h in collapsed[:2])  # "PART I" > "Item 1. Business"
-        else:
-            hit = any(s.heading.search(h) for h in collapsed)
+        else:  # not under Item 1A: a risk factor names litigation or results as what may happen
+            hit = any(s.heading.search(h) for h in collapsed) and not any("riskfactors" in h for h in collapsed)
         if hit:
             out.append(name)
     return out
