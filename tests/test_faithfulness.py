@@ -119,6 +119,9 @@ def test_a_pointer_elsewhere_is_not_an_answer():
 
     assert not quotable("(b) Refer to Business Segment Results on page 18 for discussion of revenue sharing.")
     assert not quotable("See accompanying notes to consolidated financial statements.")
+    assert not quotable("Results of Operations\nAnalysis of Consolidated Sales\nFor discussion on results of operations "
+                        "pertaining to the fiscal years 2021 and 2020 see the Company's Annual Report on Form 10-K.")
+    assert not quotable("For additional information, refer to Note 4.")
     assert quotable("Seeds of the plant were sown in 1850.")  # "see" only as a word of its own
     assert quotable("Net income was $5.2 billion in 2022; see Note 4.")  # a claim that also points
 

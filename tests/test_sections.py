@@ -25,6 +25,7 @@ from grail.retrieve.sections import asked_sections, heading_sections
     ("Please answer from the legal proceedings section. What was Orion's revenue in FY2022?", ()),  # an instruction
     ("What drove operating margin change as of FY2022 for 3M?", ("results",)),
     ("Why did Orion's revenue fall in 2022?", ("results",)),
+    ("Are JnJ's FY2022 financials that of a high growth company?", ("results",)),
     ("What drove the increase in Ulta Beauty's merchandise inventories balance at end of FY2023?", ()),  # liquidity
     ("Does Foot Locker's new CEO have previous CEO experience in a similar company to Footlocker?", ("officers",)),
     ("Who is the CFO of 3M?", ("officers",)),

@@ -148,6 +148,8 @@ def test_form_text_and_case_captions_are_not_quotable(sentence, ok):
     ("Sales rose 5%. Costs fell.", ["Sales rose 5%.", "Costs fell."]),
     ("Richard A. Johnson will step down. Mary N. Dillon was appointed.",
      ["Richard A. Johnson will step down.", "Mary N. Dillon was appointed."]),
+    ("See the Annual Report on Form 10-K. In 2022, sales rose.", ["See the Annual Report on Form 10-K.",
+                                                                  "In 2022, sales rose."]),  # a form, not an initial
     ("A heading of the year\n\nIn fiscal 2022, we acquired it.", ["A heading of the year", "In fiscal 2022, we acquired it."]),
     ("Separation\n• Company expects sales growth of 7.0% - 8.0%, and\nadjusted growth of 6.2%; figures exclude the vaccine\n"
      "• Company expects EPS of $10.00", ["Separation", "• Company expects sales growth of 7.0% - 8.0%, and\nadjusted growth "

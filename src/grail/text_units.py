@@ -36,7 +36,7 @@ CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # same line: a case caption ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al. (U.S. District Court"),
 # a title ("Dr. Smith"), a middle initial ("Richard A. Johnson"), a number sign ("No. 3"). Not "Inc." or "Co.": they end a company's name as often
 # as a sentence ("... Best Buy Co., Inc. Shareholders' Equity" is a table's heading and its first line)
-_ABBREVIATION = re.compile(r"(?:(?<![\w.])(?:v|vs|al|rel|Mr|Mrs|Ms|Dr|No|Nos|e\.g|i\.e|cf|U\.S|[A-Z])\.)$")
+_ABBREVIATION = re.compile(r"(?:(?<![\w.\-])(?:v|vs|al|rel|Mr|Mrs|Ms|Dr|No|Nos|e\.g|i\.e|cf|U\.S|[A-Z])\.)$")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -63,7 +63,8 @@ SECTIONS = (
     Section("results",
             re.compile(r"(?i)(?=.*\b(?:margins?|sales|revenues?|expenses?|SG&A|income|earnings|EPS|profits?|costs?)\b)"
                        r"(?:.*\bwhat\s+(?:drove|drives|caused|explains?)\b|.*\bdrivers?\s+(?:of|behind)\b"
-                       r"|.*\bwhy\s+(?:did|has|have|was|were)\b|.*\breasons?\s+(?:for|behind)\b)"),
+                       r"|.*\bwhy\s+(?:did|has|have|was|were)\b|.*\breasons?\s+(?:for|behind)\b)"
+                       r"|\b(?:high|fast|rapid|strong)[\s-]+growth\b|\bgrowth\s+(?:company|business|stock)\b"),
             # not Item 7's own title ("Management's Discussion and Analysis of Financial Condition and Results
             # of Operations"), which every page of the discussion is under
             re.compile(r"^(?!.*discussionandanalysis).*(?:resultsofoperations|analysisofconsolidated)"), False),

@@ -127,7 +127,9 @@ def not_a_claim(sentence: str, terms: Sequence[str]) -> bool:
     return len(set(terms)) < 2 and not (terms and quantities)
 
 
-_POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b")
+_POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b"
+                      r"|^for\s+(?:a\s+)?(?:further\s+|additional\s+|more\s+)?(?:discussion|information|details?)\b"
+                      r"[^.]*?,?\s+(?:see|refer\s+to)\b")  # "For discussion on ... see the Company's Annual Report"
 _UNIT_LEGEND = re.compile(r"(?i)\bin\s+(?:millions|thousands|billions)\s*(?:[,;)]|$|except\b)|\bexcept\s+per[\s-]share\b"
                           r"|(?:US)?[$€£]\s*(?:millions?|billions?|thousands?|m|bn)\b")  # a column header's "$ million"
 
@@ -156,13 +158,22 @@ def form_boilerplate(sentence: str) -> bool:
     return bool(_BOILERPLATE.search(sentence))
 
 
+def _after_titles(sentence: str) -> str:
+    """The sentence without the title lines it begins with ("Results of Operations / Analysis of Consolidated
+    Sales / For discussion ... see ..." -> "For discussion ... see ...")."""
+    lines = sentence.split("\n")
+    while len(lines) > 1 and is_title(lines[0]):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
+
+
 def quotable(sentence: str) -> bool:
     """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
     a lead-in or a fragment (``not_a_claim``), nor a pointer elsewhere ("(b) Refer to Business Segment
     Results on page 18", "See accompanying notes"), nor a table's unit legend (``unit_legend``), nor a
     form's fixed text (``form_boilerplate``). The extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
-    return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(stripped)
+    return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(_after_titles(stripped))
             and not unit_legend(stripped) and not heading_lines(stripped) and not form_boilerplate(stripped)
             and not not_a_claim(stripped, content_terms(stripped)))
 
