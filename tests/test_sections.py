@@ -182,3 +182,11 @@ def test_only_the_passages_under_the_section_move(tmp_path, embedder):
         assert answer.text.startswith("Operating income was 14.2% of sales in 2022")
     finally:
         g.close()
+
+
+def test_the_trace_says_what_the_retrievers_searched(filing):
+    g, _ = filing
+    _, trace = g.search_traced("If we exclude the impact of M&A, how did Orion Widgets grow in 2022?", 3)
+    assert trace["searched_as"] == "If we organic, how did Orion Widgets grow in 2022?"
+    _, trace = g.search_traced("How did Orion Widgets grow in 2022?", 3)
+    assert "searched_as" not in trace

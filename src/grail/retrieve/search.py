@@ -78,7 +78,7 @@ class Retriever:
         self._sections_key: tuple[int, float] | None = None
         self._annual: tuple[tuple[int, float], frozenset[str]] | None = None  # (index version, annual reports)
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
-        self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before statement routing
+        self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before routing
 
     def query_vector(self, query: str) -> Any:
         """The query's embedding; the last one is kept, since the evidence gate searches the same question
@@ -161,9 +161,9 @@ class Retriever:
         vec = None
         t = time.perf_counter()
         # "excluding M&A" is what filings call "organic": both retrievers read the filings' word instead
-        synonyms = in_filings_words(query)
+        searched = in_filings_words(query)
         if mode in ("hybrid", "dense"):
-            vec = self.query_vector(synonyms)
+            vec = self.query_vector(searched)
         embed_s = time.perf_counter() - t
         understand = self.settings.understand_query if understand is None else understand
         if understand:
@@ -174,7 +174,7 @@ class Retriever:
                 if not allowed:
                     continue
                 narrowed = dataclasses.replace(filters or Filters(), doc_ids=allowed)
-                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page, route, synonyms)
+                hits, trace = self._search(query, vec, k, mode, narrowed, fusion, per_page, route, searched)
                 available = self.store.count_chunks(allowed)
                 if per_page:  # k pages can only be filled from as many pages as the documents have
                     wanted = set(allowed)
@@ -184,10 +184,10 @@ class Retriever:
                     trace["understanding"] = {**u.as_trace(), "applied": label}
                     trace["embed_s"] = embed_s
                     return hits, trace
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, synonyms)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, searched)
             trace["understanding"] = {**u.as_trace(), "applied": None}
         else:
-            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, synonyms)
+            hits, trace = self._search(query, vec, k, mode, filters, fusion, per_page, route, searched)
         trace["embed_s"] = embed_s
         return hits, trace
 
@@ -334,6 +334,7 @@ class Retriever:
             first_seen.setdefault(h.chunk.doc_id, i)
         found = {(h.chunk.doc_id, h.chunk.page) for h in hits}
         annual = self.annual_reports()
+
         def moves(h: Hit) -> bool:
             names = under.get((h.chunk.doc_id, h.chunk.page), {})
             return any(names.get(n) for n in sections) or bool(heading_sections(h.chunk.heading_path, sections))
@@ -405,7 +406,8 @@ class Retriever:
 
     def _search(self, query: str, vec: Any, k: int, mode: str, filters: Filters | None,
                 fusion: str | None, per_page: bool = False, route: bool = False,
-                synonyms: str = "") -> tuple[list[Hit], dict[str, Any]]:
+                searched: str = "") -> tuple[list[Hit], dict[str, Any]]:
+        """``searched``: the text the retrievers read, when not ``query`` as asked (``query.in_filings_words``)."""
         fusion = fusion or self.settings.fusion
         # the evidence gate asks for the order statement routing started from: the routed search kept it
         key = (query, mode, fusion, per_page, filters)
@@ -421,6 +423,8 @@ class Retriever:
         # or statement or section pages may move up from further down
         depth_each = n if mode == "hybrid" or per_page or statements or sections else k
         trace: dict[str, Any] = {"mode": mode}
+        if searched and searched != query:
+            trace["searched_as"] = searched
         lists: dict[str, list[tuple[Chunk, float]]] = {}
         with self.store.snapshot():
             if mode in ("hybrid", "dense"):
@@ -429,7 +433,7 @@ class Retriever:
                 trace["dense_s"] = time.perf_counter() - t
             if mode in ("hybrid", "bm25"):
                 t = time.perf_counter()
-                lists["bm25"] = self.store.keyword_search(synonyms or query, depth_each, filters)
+                lists["bm25"] = self.store.keyword_search(searched or query, depth_each, filters)
                 trace["bm25_s"] = time.perf_counter() - t
             if self.settings.prf in ("dense", "both") and "dense" in lists:
                 t = time.perf_counter()

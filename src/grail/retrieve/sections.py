@@ -19,6 +19,11 @@ report (its overview), then the next.
 ``legal``: legal proceedings, litigation, lawsuits, legal battles or disputes:
 the pages under a legal-proceedings, litigation or legal-matters heading, in
 retrieval order.
+``results``: what drove (caused, explains) a change in sales, a margin, costs,
+income or earnings, or how fast the company grows: the passages under
+"Results of Operations" or "Analysis of Consolidated Sales / Earnings" (not
+Item 7's own title, which names results of operations for every page of the
+discussion), in retrieval order.
 ``officers``: a new, former or current CEO (CFO, president), who holds the
 post, an officer's background, the executive officers: a 10-K's "Information
 about our Executive Officers" and an 8-K's Item 5.02 (the departure and
@@ -27,7 +32,10 @@ retrieval order.
 
 An item heading too long for the loaders to take as a heading ("Item 5.02.
 Departure of Directors or Certain Officers; Election of Directors; ...") is
-read from the first lines of its page (``item_lines``).
+read from the first lines of its page (``item_lines``), and puts all of that
+page in the item; any other page is in a section by the headings of its
+passages, and only those passages are. Nothing under Item 1A (risk factors,
+which name litigation and results as what may happen) is in a section.
 """
 
 from __future__ import annotations
@@ -76,6 +84,9 @@ SECTIONS = (
             re.compile(r"executiveofficers|^item502"), False),
 )
 BY_NAME = {s.name: s for s in SECTIONS}
+_ITEM = re.compile(r"^item\d")
+_CONTENTS_ENTRY = re.compile(r"\s\d+\s*$")  # "Item 1. Business 5": a table of contents' line and its page
+HEAD_LINES = 6
 
 
 def asked_sections(question: str) -> tuple[str, ...]:
@@ -98,11 +109,6 @@ def heading_sections(heading_path: Sequence[str], names: Sequence[str]) -> list[
         if hit:
             out.append(name)
     return out
-
-
-_ITEM = re.compile(r"^item\d")
-_CONTENTS_ENTRY = re.compile(r"\s\d+\s*$")  # "Item 1. Business 5": a table of contents' line and its page
-HEAD_LINES = 6
 
 
 def item_lines(page_head: str) -> tuple[str, ...]:
