@@ -71,9 +71,6 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     # so is a question about a filing's section (what the company does, its lawsuits: ``retrieve/sections.py``)
     section = {n for n, hit in enumerate(context.sources, start=1) if "section" in hit.ranks}
     cands = (_candidates(context, statement or section) if statement or section else []) or _candidates(context)
-    if _WHY.search(question):
-        # "what drove ...?" is answered by a sentence that gives a cause, not by the row it explains
-        cands = [c for c in cands if _CAUSE.search(c[1])] or cands
     if statement and rows:
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"
@@ -118,6 +115,10 @@ def extractive_answer(question: str, context: Context, embedder: Embedder, *, ma
     passage held it 258 times in 280.
     """
     ranked = rank_sentences(question, context, embedder, naming=naming)
+    if _WHY.search(question_focus(question)):
+        # "what drove ...?" is answered by a sentence that gives a cause, not by the row it explains (quote
+        # decoding reads ``rank_sentences`` for the passage to quote from, where the model picks the sentences)
+        ranked = [x for x in ranked if _CAUSE.search(x.text)] or ranked
     if not ranked:
         return [], []
     best = ranked[0].score
