@@ -34,8 +34,9 @@ CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 # a full stop that ends an abbreviation, not a sentence, when the next sentence-like piece follows on the
 # same line: a case caption ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al. (U.S. District Court"),
-# a title ("Dr. Smith"), a middle initial ("Richard A. Johnson"), a number sign ("No. 3"). Not "Inc." or "Co.": they end a company's name as often
-# as a sentence ("... Best Buy Co., Inc. Shareholders' Equity" is a table's heading and its first line)
+# a title ("Dr. Smith"), a middle initial ("Richard A. Johnson"), a number sign ("No. 3"); not a form's
+# letter ("Form 10-K. In 2022 ..."). Not "Inc." or "Co.": they end a company's name as often as a
+# sentence ("... Best Buy Co., Inc. Shareholders' Equity" is a table's heading and its first line)
 _ABBREVIATION = re.compile(r"(?:(?<![\w.\-])(?:v|vs|al|rel|Mr|Mrs|Ms|Dr|No|Nos|e\.g|i\.e|cf|U\.S|[A-Z])\.)$")
 
 
