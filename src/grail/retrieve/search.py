@@ -72,10 +72,8 @@ class Retriever:
         self.settings = settings
         self._vocab: EntityVocabulary | None = None
         self._vocab_key: tuple[Any, ...] | None = None
-        self._statements: dict[str, dict[int, set[str]]] = {}  # doc_id -> page -> statements titled there
-        self._statements_key: tuple[int, float] | None = None
-        self._sections: dict[str, dict[int, dict[str, bool]]] = {}  # doc_id -> page -> section -> whole page
-        self._sections_key: tuple[int, float] | None = None
+        # kind -> (index version, doc_id -> page -> what was read there): statements titled, sections
+        self._facts: dict[str, tuple[tuple[int, float] | None, dict[str, dict[int, Any]]]] = {}
         self._annual: tuple[tuple[int, float], frozenset[str]] | None = None  # (index version, annual reports)
         self._last_vector: tuple[str, Any] | None = None  # (query, its embedding): asked twice, embedded once
         self._last_unrouted: tuple[tuple[Any, ...], list[Hit]] | None = None  # the order before routing
@@ -90,30 +88,36 @@ class Retriever:
         self._last_vector = (query, vec)
         return vec
 
+    def _page_facts(self, kind: str, doc_ids: tuple[str, ...],
+                    read: Callable[[list[str]], dict[str, dict[int, Any]]]) -> dict[tuple[str, int], Any]:
+        """(doc_id, page) -> what ``read`` finds on that page of these documents; cached per document and
+        index version (``kind`` names the cache), so only documents not seen since the last change are read."""
+        version = self.store.version()
+        key, cache = self._facts.get(kind, (None, {}))
+        if key != version:
+            cache = {}
+        if missing := [d for d in doc_ids if d not in cache]:
+            cache = {**cache, **read(missing)}  # a new dict: a concurrent reader keeps a consistent one
+        self._facts[kind] = (version, cache)
+        return {(d, p): facts for d in doc_ids for p, facts in cache[d].items()}
+
     def statement_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], set[str]]:
         """(doc_id, page) -> the financial statements titled on that page, for these documents (cached)."""
-        version = self.store.version()
-        cache = self._statements if version == self._statements_key else {}
-        missing = [d for d in doc_ids if d not in cache]
-        if missing:
-            found: dict[str, dict[int, set[str]]] = {d: {} for d in missing}
+        def read(missing: list[str]) -> dict[str, dict[int, Any]]:
+            found: dict[str, dict[int, Any]] = {d: {} for d in missing}
             for doc_id, page, head in self.store.page_heads(missing, HEAD_CHARS):
-                kinds = page_statements(head)
-                if kinds:
+                if kinds := page_statements(head):
                     found[doc_id][page] = kinds
-            cache = {**cache, **found}  # a new dict: a concurrent reader keeps a consistent one
-        self._statements, self._statements_key = cache, version
-        return {(d, p): kinds for d in doc_ids for p, kinds in cache[d].items()}
+            return found
+
+        return self._page_facts("statements", doc_ids, read)
 
     def section_pages(self, doc_ids: tuple[str, ...]) -> dict[tuple[str, int], dict[str, bool]]:
         """(doc_id, page) -> {section (``retrieve/sections.py``): whether the whole page is in it} for the
         pages a chunk of which is under that section's heading (only those chunks are in it), or that an item
         heading opens ("Item 5.02. Departure of ...": all of the page is) (cached)."""
-        version = self.store.version()
-        cache = self._sections if version == self._sections_key else {}
-        missing = [d for d in doc_ids if d not in cache]
-        if missing:
-            found: dict[str, dict[int, dict[str, bool]]] = {d: {} for d in missing}
+        def read(missing: list[str]) -> dict[str, dict[int, Any]]:
+            found: dict[str, dict[int, Any]] = {d: {} for d in missing}
             names = [sec.name for sec in SECTIONS]
             for doc_id, page, path in self.store.page_headings(missing):
                 for name in heading_sections(path, names):
@@ -122,9 +126,9 @@ class Retriever:
                 for line in item_lines(head):  # an item heading too long to be taken as one
                     for name in heading_sections(("", line), names):
                         found[doc_id].setdefault(page, {})[name] = True
-            cache = {**cache, **found}
-        self._sections, self._sections_key = cache, version
-        return {(d, p): names for d in doc_ids for p, names in cache[d].items()}
+            return found
+
+        return self._page_facts("sections", doc_ids, read)
 
     def annual_reports(self) -> frozenset[str]:
         """doc_ids of the annual reports (10-K, 20-F, 40-F) in the index (cached per index version)."""
