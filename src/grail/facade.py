@@ -255,7 +255,7 @@ class Grail:
 
         t = time.perf_counter()
         if model is None:
-            picked, ranked = extractive_answer(question, context, self.embedder, naming=self._naming(question, filters))
+            picked, ranked = extractive_answer(question, context, self.embedder, **self._ranking(question, filters))
             best = ranked[0].score if ranked else 0.0
             gen_data: dict[str, Any] = {"backend": "extractive", "raw_output": render_extracts(picked),
                                         "best_score": round(best, 4)}
@@ -313,7 +313,7 @@ class Grail:
         (with ``quote_sources`` = N, of the N sources that hold the sentence ranker's best sentences)."""
         trusted: list[int] = []
         if self.settings.quote_sources > 0:
-            for x in rank_sentences(question, context, self.embedder, naming=self._naming(question, filters)):
+            for x in rank_sentences(question, context, self.embedder, **self._ranking(question, filters)):
                 if x.source not in trusted:
                     trusted.append(x.source)
                 if len(trusted) == self.settings.quote_sources:
@@ -321,9 +321,12 @@ class Grail:
         return QuoteConstraint(candidate_sentences(context, trusted), model.tokenize, model.end_token,
                                max_sentences=QUOTE_SENTENCES, max_tokens=self.settings.answer_tokens), trusted
 
-    def _naming(self, question: str, filters: Filters | None) -> str:
-        """The question's words that name a company of the index ("Ulta Beauty", "JnJ")."""
-        return " ".join(words for _, words in self.retriever.vocabulary(filters).company_mentions(question))
+    def _ranking(self, question: str, filters: Filters | None) -> dict[str, Any]:
+        """What the sentence ranker reads of the question through the index's metadata: the words that name a
+        company ("Ulta Beauty", "JnJ"), and the quarterly reports of a quarter it asks about."""
+        vocab = self.retriever.vocabulary(filters)
+        return {"naming": " ".join(words for _, words in vocab.company_mentions(question)),
+                "quarter_docs": vocab.quarter_reports(question)}
 
     def _complete(self, hit: Hit) -> Hit:
         """A hit cut mid-sentence, extended with the next chunk of its page."""

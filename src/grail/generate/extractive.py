@@ -57,10 +57,13 @@ def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[in
 
 
 def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_candidates: int = 40,
-                   naming: str = "") -> list[Extract]:
+                   naming: str = "", quarter_docs: frozenset[str] = frozenset()) -> list[Extract]:
     """Every quotable sentence of the sources, best first. ``naming``: the question's words that name the
     company it is about ("Ulta Beauty", "JnJ"); its sources were narrowed to that company's filings, so
-    those words are not what an answer must cover (a press release's headline names the company too)."""
+    those words are not what an answer must cover (a press release's headline names the company too).
+    ``quarter_docs``: the quarterly reports of the quarter the question asks about
+    (``EntityVocabulary.quarter_reports``); when a source is from one, only those sources are candidates:
+    "between Q2 of FY2024 and FY2023" is answered by the Q2 10-Q, not by the annual report's outlook."""
     # the sentence that asks, not the instructions around it ("... by relying on the details shown
     # in the cash flow statement") whose words every row of that statement shares
     rows = measure_rows(question)
@@ -71,6 +74,8 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     # so is a question about a filing's section (what the company does, its lawsuits: ``retrieve/sections.py``)
     section = {n for n, hit in enumerate(context.sources, start=1) if "section" in hit.ranks}
     cands = (_candidates(context, statement or section) if statement or section else []) or _candidates(context)
+    if quarter_docs:
+        cands = [c for c in cands if context.sources[c[0] - 1].chunk.doc_id in quarter_docs] or cands
     if statement and rows:
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"
@@ -106,7 +111,8 @@ _CAUSE = re.compile(r"(?i)\b(?:due\s+to|driven\s+by|because|as\s+a\s+result\s+of
 
 
 def extractive_answer(question: str, context: Context, embedder: Embedder, *, max_sentences: int = 2,
-                      keep_ratio: float = 0.9, naming: str = "") -> tuple[list[Extract], list[Extract]]:
+                      keep_ratio: float = 0.9, naming: str = "",
+                      quarter_docs: frozenset[str] = frozenset()) -> tuple[list[Extract], list[Extract]]:
     """(picked, ranked): the best sentence plus close runners-up, and every scored candidate.
 
     Runners-up come from the best sentence's own source only: on 300 SQuAD dev
@@ -114,7 +120,7 @@ def extractive_answer(question: str, context: Context, embedder: Embedder, *, ma
     it had to cover a question term the first did not, while the first cited
     passage held it 258 times in 280.
     """
-    ranked = rank_sentences(question, context, embedder, naming=naming)
+    ranked = rank_sentences(question, context, embedder, naming=naming, quarter_docs=quarter_docs)
     if _WHY.search(question_focus(question)):
         # "what drove ...?" is answered by a sentence that gives a cause, not by the row it explains (quote
         # decoding reads ``rank_sentences`` for the passage to quote from, where the model picks the sentences)

@@ -80,6 +80,27 @@ def in_filings_words(question: str) -> str:
     return question
 
 
+_NO_QUARTER = (0, 0)  # a document that reports no quarter (an 8-K about something else)
+
+
+def _reported_quarter(meta: dict[str, Any], year_end: tuple[int, int]) -> tuple[int, int] | None:
+    """(fiscal quarter, fiscal year) a quarterly report reports: a release's own, a 10-Q's from its period end and
+    the company's year end, a results 8-K's (Item 2.02) the quarter that ended before it was filed;
+    ``_NO_QUARTER`` for an 8-K about anything else; None when its period cannot be read."""
+    fy = meta.get("fiscal_year")
+    if isinstance(meta.get("fiscal_quarter"), int) and isinstance(fy, int):
+        return (meta["fiscal_quarter"], fy)
+    if meta.get("form_type") == "10-Q" and (end := parse_date(meta.get("period_end"))):
+        return fiscal_quarter_of(end, year_end)
+    if meta.get("form_type") == "8-K" and "items" in meta:
+        if "2.02" not in meta["items"] or not (filed := parse_date(meta.get("report_date"))):
+            return _NO_QUARTER
+        y, m, _ = filed  # the last quarter end before the report date
+        m2 = m - ((m - year_end[0]) % 3 or 3)
+        return fiscal_quarter_of((y - (m2 < 1), (m2 - 1) % 12 + 1, year_end[1]), year_end)
+    return None
+
+
 def asks_quarter(question: str) -> bool:
     """The question asks about a quarter ("in Q2 of FY2022", "the fourth quarter"), not a year or a
     year to date."""
@@ -372,27 +393,31 @@ class EntityVocabulary:
             return ()
         covered: set[tuple[int, int]] = set()
         for mt in meta:
-            form, fy = mt.get("form_type"), mt.get("fiscal_year")
-            reported: tuple[int, int] | None = None
-            if form in ANNUAL_FORMS and isinstance(fy, int):
+            fy = mt.get("fiscal_year")
+            if mt.get("form_type") in ANNUAL_FORMS and isinstance(fy, int):
                 covered.update((q, y) for q in range(1, 5) for y in (fy - 1, fy))
                 continue
-            if isinstance(mt.get("fiscal_quarter"), int) and isinstance(fy, int):
-                reported = (mt["fiscal_quarter"], fy)
-            elif form == "10-Q" and (end := parse_date(mt.get("period_end"))):
-                reported = fiscal_quarter_of(end, year_end)
-            elif form == "8-K" and "items" in mt:
-                if "2.02" not in mt["items"] or not (filed := parse_date(mt.get("report_date"))):
-                    continue
-                y, m, d = filed  # the last quarter end before the report date
-                months_back = (m - year_end[0]) % 3 or 3
-                m2 = m - months_back
-                reported = fiscal_quarter_of((y - (m2 < 1), (m2 - 1) % 12 + 1, year_end[1]), year_end)
-            else:
+            reported = _reported_quarter(mt, year_end)
+            if reported is _NO_QUARTER:
+                continue
+            if reported is None:
                 return ()  # a period this cannot read: do not judge
             q, y = reported
             covered.update({(q, y - 1), (q, y), (q, y + 1)})
         return tuple(p for p in asked if p not in covered)
+
+    def quarter_reports(self, question: str) -> frozenset[str]:
+        """doc_ids of the quarterly reports (10-Q, quarterly release, results 8-K) of the companies the question
+        names whose own quarter is one it asks about ("Q2 of FY2024": Best Buy's 10-Q for the quarter ended July
+        29, 2023): the filing of record for that quarter's figures."""
+        asked = set(question_quarters(question))
+        if not asked:
+            return frozenset()
+        companies = self.companies_in(question)
+        docs = [d for d in self.docs if any(d.doc_id in self.company_docs[c] for c in companies)]
+        year_end = year_end_of(d.metadata for d in docs) or (12, 31)
+        return frozenset(d.doc_id for d in docs if d.metadata.get("form_type") not in ANNUAL_FORMS
+                         and (q := _reported_quarter(d.metadata, year_end)) not in (None, _NO_QUARTER) and q in asked)
 
     def uncovered_dates(self, question: str) -> tuple[dt.date, ...]:
         """Days the question names ("as of August 30, 2023") after the last day any document of the company it
