@@ -160,13 +160,19 @@ def _doc(doc_id: str, **meta) -> DocumentInfo:
     return DocumentInfo(doc_id, f"/{doc_id}.pdf", "s", "pdf", "t", 1, 1, 1, 0.0, 0.0, {"company": "Vega Foods, Inc.", **meta})
 
 
-def test_uncovered_quarters_read_each_filing_s_period():
-    vocab = EntityVocabulary([
+def _vega_filings(*more: DocumentInfo) -> EntityVocabulary:
+    """Vega Foods' filings: a May year end, a 10-Q for Q2 of fiscal 2023, a results 8-K and a vote 8-K."""
+    return EntityVocabulary([
         _doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022),
         _doc("q", form_type="10-Q", period_end="November 27, 2022", fiscal_year=2022),  # Q2 of fiscal 2023
         _doc("results", form_type="8-K", report_date="March 20, 2023", fiscal_year=2023, items=["2.02", "9.01"]),
         _doc("vote", form_type="8-K", report_date="September 1, 2023", fiscal_year=2023, items=["5.07"]),
+        *more,
     ])
+
+
+def test_uncovered_quarters_read_each_filing_s_period():
+    vocab = _vega_filings()
     assert vocab.uncovered_quarters("What was Vega Foods' margin in Q2 of FY2023?") == ()
     assert vocab.uncovered_quarters("What was Vega Foods' margin in Q3 FY2023?") == ()  # the results 8-K
     assert vocab.uncovered_quarters("What was Vega Foods' margin in Q1 2021?") == ()  # the 10-K's prior year
@@ -181,13 +187,7 @@ def test_uncovered_quarters_read_each_filing_s_period():
 
 
 def test_quarter_reports_are_the_reports_of_the_quarter_asked():
-    vocab = EntityVocabulary([
-        _doc("k22", form_type="10-K", period_end="May 29, 2022", fiscal_year=2022),
-        _doc("q", form_type="10-Q", period_end="November 27, 2022", fiscal_year=2022),  # Q2 of fiscal 2023
-        _doc("results", form_type="8-K", report_date="March 20, 2023", fiscal_year=2023, items=["2.02", "9.01"]),
-        _doc("vote", form_type="8-K", report_date="September 1, 2023", fiscal_year=2023, items=["5.07"]),
-        _doc("release", form_type="earnings release", fiscal_quarter=4, fiscal_year=2023),
-    ])
+    vocab = _vega_filings(_doc("release", form_type="earnings release", fiscal_quarter=4, fiscal_year=2023))
     assert vocab.quarter_reports("Did Vega Foods' store count change between Q2 of FY2023 and FY2022?") == {"q"}
     assert vocab.quarter_reports("What was Vega Foods' margin in Q3 FY2023?") == {"results"}
     assert vocab.quarter_reports("What was Vega Foods' margin in Q4 FY2023?") == {"release"}
