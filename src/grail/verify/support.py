@@ -147,7 +147,7 @@ def unit_legend(sentence: str) -> bool:
 # ("... contains forward-looking statements within the meaning of the Private Securities Litigation Reform
 # Act"). They say nothing about the business a question asks about.
 _BOILERPLATE = re.compile(
-    r"(?i)indicate\s+by\s+check\s+mark|[☐☒]|\bcheck\s+mark\b"
+    r"(?i)[☐☒]|\bcheck\s+mark\b"  # "Indicate by check mark whether ..."
     r"|\bI\s+have\s+reviewed\s+this\s+(?:annual|quarterly|transition)?\s*report\b"
     r"|\bbased\s+on\s+my\s+knowledge,\s+this\s+report\b|\bother\s+certifying\s+officer"
     r"|\bforward-looking\s+statements?\b[^.]*\bwithin\s+the\s+meaning\b|\bsafe\s+harbou?r\s+provisions?\b")
@@ -167,13 +167,22 @@ def _after_titles(sentence: str) -> str:
     return "\n".join(lines).strip()
 
 
+def _pointer(sentence: str) -> bool:
+    """A pointer elsewhere (``_POINTER``), after any title lines it begins with; the titles are only read
+    when the sentence says "see" or "refer" at all (``quotable`` runs on every sentence of every source)."""
+    if _POINTER.match(sentence):
+        return True
+    low = sentence.lower()
+    return ("see" in low or "refer" in low) and bool(_POINTER.match(_after_titles(sentence)))
+
+
 def quotable(sentence: str) -> bool:
     """Whether a source sentence can stand as an answer by itself: not a heading ("# ..."), a title line,
     a lead-in or a fragment (``not_a_claim``), nor a pointer elsewhere ("(b) Refer to Business Segment
     Results on page 18", "See accompanying notes"), nor a table's unit legend (``unit_legend``), nor a
     form's fixed text (``form_boilerplate``). The extractive ranker and quote decoding both ask this."""
     stripped = sentence.strip()
-    return (len(stripped) >= 3 and not stripped.startswith("#") and not _POINTER.match(_after_titles(stripped))
+    return (len(stripped) >= 3 and not stripped.startswith("#") and not _pointer(stripped)
             and not unit_legend(stripped) and not heading_lines(stripped) and not form_boilerplate(stripped)
             and not not_a_claim(stripped, content_terms(stripped)))
 
