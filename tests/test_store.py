@@ -7,6 +7,7 @@ import pytest
 
 from grail.records import Chunk, Document, Page
 from grail.store import Filters, open_store
+from grail.store.hnsw import VectorIndex
 
 DIM = 8
 
@@ -129,3 +130,29 @@ def test_vector_index_library_coexists_with_the_embedding_runtime():
     proc = subprocess.run([sys.executable, "-c", "import usearch.index, onnxruntime; print('ok')"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-500:]
+
+
+def test_two_processes_saving_one_vector_index_do_not_collide(tmp_path):
+    """``grail serve`` and ``grail ask`` on one index each rebuild and save the graph; a shared temporary
+    file name let one process rename the other's away ("No such file or directory: vectors.tmp")."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from grail.store.hnsw import VectorIndex\n"
+        "vi = VectorIndex(8)\n"
+        "rng = np.random.default_rng(int(sys.argv[2]))\n"
+        "v = rng.standard_normal((2000, 8)).astype(np.float32)\n"
+        "vi.add(np.arange(2000, dtype=np.uint64), v / np.linalg.norm(v, axis=1, keepdims=True))\n"
+        "for _ in range(40):\n"
+        "    vi.save(Path(sys.argv[1]), 'fp')\n"
+    )
+    target = tmp_path / "vectors.usearch"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(target), str(i)], stderr=subprocess.PIPE, text=True)
+             for i in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert VectorIndex.load(target, 8, "fp") is not None
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["vectors.json", "vectors.usearch"]  # no temporary left

@@ -63,16 +63,22 @@ class VectorIndex:
 
     # -- persistence -----------------------------------------------------
     def save(self, path: Path, fingerprint: str) -> None:
-        """Write atomically: a crash mid-save leaves the previous file (or none)."""
+        """Write atomically: a crash mid-save leaves the previous file (or none). Each writer writes its own
+        temporary file: two processes opening one index (``grail serve`` and ``grail ask``) both save the
+        graph they rebuilt, and a shared temporary name let one rename the other's file from under it."""
         with self.lock:
-            tmp = path.with_suffix(".tmp")
-            self.index.save(str(tmp))
-            os.replace(tmp, path)
             meta = path.with_suffix(".json")
-            tmp_meta = meta.with_suffix(".json.tmp")
-            tmp_meta.write_text(json.dumps({"last_seq": self.last_seq, "fingerprint": fingerprint,
-                                            "count": len(self.index)}))
-            os.replace(tmp_meta, meta)
+            tag = f"{os.getpid()}-{threading.get_ident()}.tmp"
+            tmp, tmp_meta = path.with_name(f"{path.name}.{tag}"), meta.with_name(f"{meta.name}.{tag}")
+            try:
+                self.index.save(str(tmp))
+                os.replace(tmp, path)
+                tmp_meta.write_text(json.dumps({"last_seq": self.last_seq, "fingerprint": fingerprint,
+                                                "count": len(self.index)}))
+                os.replace(tmp_meta, meta)
+            finally:
+                for leftover in (tmp, tmp_meta):
+                    leftover.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path, dim: int, fingerprint: str, **kw: int) -> VectorIndex | None:
