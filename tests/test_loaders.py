@@ -105,6 +105,29 @@ def test_pdf_pages_text_and_blocks(tmp_path: Path) -> None:
     assert doc.pages[1].text == "Second page text about liquidity and capital resources.\n12"
 
 
+def test_pdf_numbered_note_titles_are_headings_and_stacked_header_words_are_not(tmp_path: Path) -> None:
+    """A note to the financial statements titled "2. Acquisitions" is a heading (Best Buy's was read as
+    text, so its page sat under the previous note); a column header whose words the PDF stacked one per
+    line ("Net" / "Income" / "EPS") is not (Amcor's "Income" had replaced the reconciliation's title)."""
+    path = tmp_path / "notes.pdf"
+    path.write_bytes(make_pdf([[
+        "Reconciliation of Non-GAAP Measures",
+        "($ million) EBITDA EBIT", "Net", "Income", "EPS", "(Diluted",
+        "Net income attributable to Amcor 805 805 805 52.9",
+        "Tax expense 300 300 193 193",
+        "2. Acquisitions",
+        "In fiscal 2022, we acquired all of the outstanding shares of Current Health Ltd.",
+        "3.1 Installing the Unit",
+        "Place the unit on a flat surface.",
+        "1. We sold the plant.",
+        "4.6 Third Supplemental Indenture for 2.500% Notes",
+        "12 Months Ended",
+    ]]))
+    page = load_document(path).pages[0]
+    heads = [(page.text[b.start : b.end], b.level) for b in page.blocks if b.kind == "heading"]
+    assert heads == [("Reconciliation of Non-GAAP Measures", 3), ("2. Acquisitions", 2), ("3.1 Installing the Unit", 3)]
+
+
 def test_pdf_title_falls_back_to_first_heading_then_stem(tmp_path: Path) -> None:
     path = tmp_path / "untitled.pdf"
     path.write_bytes(make_pdf([["Table of Contents", "QUARTERLY EARNINGS RELEASE", "Revenue rose strongly."]],

@@ -31,6 +31,8 @@ _STRUCT_HEADING = re.compile(
     r"(part|item|section|article|chapter|note|schedule)\s+(\d+[A-Za-z]?|[IVXLC]+)\b(?=\s*$|\s*[.:\u2014\u2013-]|\s+[A-Z])", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 _BULLET = re.compile(r"[•·▪◦‣●○■□➢►\-*–]\s")
+# a numbered heading: "2. Acquisitions" (a note to the financial statements), "3.1 Installing the Unit"
+_NUMBERED = re.compile(r"(\d{1,2})(?:\.|((?:\.\d{1,2})+)\.?)\s+(?=\S)")
 _GENERIC_TITLES = frozenset({"table of contents", "contents", "index"})
 
 
@@ -57,6 +59,12 @@ def _heading_level(line: str) -> int:
     n_letters = len(_LETTERS.findall(s))
     if n_letters < 3 or s[-1] in ",;:" or _NUM_CELL.fullmatch(s.split()[-1]):
         return 0
+    numbered = _NUMBERED.match(s)
+    if numbered:  # the number says heading only when the title after it reads as one
+        title = s[numbered.end():]
+        if _heading_level(title) == 0 or any(ch.isdigit() for ch in title):  # an exhibit index's "4.6 ... 2.500% Notes"
+            return 0
+        return 2 if numbered.group(2) is None else 3
     if s == s.upper() and n_letters >= 4:
         return 2
     words = s.split()
@@ -68,18 +76,27 @@ def _heading_level(line: str) -> int:
     return 0
 
 
+def _stacked_cell(lines: list[str], i: int) -> bool:
+    """A one- or two-word line between two short fragments is a cell of a column header whose
+    words the PDF stacked one per line ("Net" / "Income" / "EPS"), not a heading."""
+    if len(lines[i].split()) > 2 or i == 0 or i + 1 == len(lines):
+        return False
+    return all(0 < len(ln.split()) <= 2 and len(ln.strip()) <= 20 and _heading_level(ln) == 0
+               for ln in (lines[i - 1], lines[i + 1]))
+
+
 def _pdf_blocks(text: str) -> tuple[Block, ...]:
     """Lines -> heading / table / list / paragraph blocks (blank lines always split)."""
     lines = text.split("\n")
     kinds: list[str] = []
     levels: list[int] = []
-    for ln in lines:
+    for i, ln in enumerate(lines):
         level = 0
         if not ln.strip():
             kind = "blank"
         elif _is_table_row(ln):
             kind = "table"
-        elif (level := _heading_level(ln)) > 0:
+        elif (level := _heading_level(ln)) > 0 and not _stacked_cell(lines, i):
             kind = "heading"
         elif _BULLET.match(ln.lstrip()):
             kind = "list"
