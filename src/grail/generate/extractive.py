@@ -7,7 +7,8 @@ evidence gate reads it, its sentence that asks (instructions around it are
 not what the answer must say). When the question names a financial statement
 and statement routing put that statement's pages among the sources, only its
 rows are candidates; likewise the passages of a filing section routing put
-first (what the company does, its legal proceedings). The best one, plus a close runner-up from the same
+first (what the company does, its legal proceedings); a page that reports only a quarter is no
+candidate for a question about a year. The best one, plus a close runner-up from the same
 passage, are returned verbatim with their [n] citations, so every word of the
 answer is quoted from a document. The decision: it never paraphrases, so it
 cannot hallucinate; below ``min_score`` it abstains.
@@ -76,6 +77,10 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
     cands = (_candidates(context, statement or section) if statement or section else []) or _candidates(context)
     if quarter_docs:
         cands = [c for c in cands if context.sources[c[0] - 1].chunk.doc_id in quarter_docs] or cands
+    # a fiscal year asked: a page whose columns report only a quarter does not answer it (retrieval put it
+    # behind the rest, ``Retriever._interim_later``), however many of the question's words its title shares
+    interim = {n for n, hit in enumerate(context.sources, start=1) if "interim" in hit.ranks}
+    cands = [c for c in cands if c[0] not in interim] or cands
     if statement and rows:
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"

@@ -59,6 +59,21 @@ _A_QUARTER = re.compile(r"(?i)\bquarters?\b|\bQ[1-4]\b|\b[1-4]Q\b")
 _INTERIM = re.compile(r"(?i)\bquarterly\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]\b|\b(?:three|six|nine)[- ]months?\b"
                       r"|\byear[- ]to[- ]date\b|\bYTD\b")
 
+# the periods a page's columns report: a column header opens a line in title or upper case ("Three Months Ended
+# June 30, 2023"; a wrapped sentence's "quarter ended June 26, 2022" does not); a year anywhere on the page keeps it. "Year to date" is neither: a fourth-quarter release's is the year.
+_INTERIM_COLUMNS = re.compile(r"(?m)^(?:For the )?(?:(?:Three|Six|Nine|3|6|9) Months|(?:Fiscal )?Quarters?"
+                              r"|(?:13|26|39|Thirteen|Twenty-[Ss]ix|Thirty-[Nn]ine) Weeks) Ended\b"
+                              r"|^(?:FOR THE )?(?:(?:THREE|SIX|NINE) MONTHS|QUARTERS?|(?:13|26|39) WEEKS) ENDED\b")
+_ANNUAL_COLUMNS = re.compile(r"(?i)\b(?:twelve|12)\s+months\s+ended\b|\byears?\s+ended\b|\bfiscal\s+years?\b"
+                             r"|\b(?:52|53|fifty-two|fifty-three)\s+weeks\s+ended\b|\bfull[- ]year\b|\bannual\b"
+                             r"|\bfiscal\s+'?(?:19|20)?\d\d\b|\bFY\s*'?\d{2,4}\b")
+
+
+def interim_only(page: str) -> bool:
+    """The page's columns report only a quarter or other interim period ("Three Months Ended June 30, 2023")
+    and nothing says it reports a year: a fiscal year's figures are not on it."""
+    return bool(_INTERIM_COLUMNS.search(page)) and not _ANNUAL_COLUMNS.search(page)
+
 
 # what filings call a measure a question describes by what it leaves out: sales growth "excluding the impact
 # of M&A" is organic growth ("Organic sales" in 3M's table by segment), "excluding FX" is growth at constant

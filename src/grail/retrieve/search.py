@@ -23,7 +23,7 @@ from grail.embed import Embedder
 from grail.records import Chunk, Hit
 from grail.rerank import Reranker, available, load_reranker, reranker_dir
 from grail.retrieve.fusion import convex_combination, reciprocal_rank_fusion
-from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual, in_filings_words
+from grail.retrieve.query import ANNUAL_FORMS, EntityVocabulary, asks_annual, in_filings_words, interim_only
 from grail.retrieve.sections import BY_NAME, SECTIONS, asked_sections, heading_sections, item_lines
 from grail.retrieve.statements import HEAD_CHARS, asked_statements, named_statements, page_statements
 from grail.store import Filters
@@ -31,6 +31,7 @@ from grail.store.sqlite import SQLiteStore
 from grail.text_units import STOPWORDS
 
 MODES = ("hybrid", "dense", "bm25")
+PAGE_CHARS = 1_000_000
 _TERM = re.compile(r"[a-z][a-z\-]{2,}")
 
 
@@ -129,6 +130,33 @@ class Retriever:
             return found
 
         return self._page_facts("sections", doc_ids, read)
+
+    def interim_pages(self, doc_ids: tuple[str, ...]) -> set[tuple[str, int]]:
+        """(doc_id, page) of the pages of these documents whose columns report only a quarter or other
+        interim period (``query.interim_only``) (cached)."""
+        def read(missing: list[str]) -> dict[str, dict[int, Any]]:
+            found: dict[str, dict[int, Any]] = {d: {} for d in missing}
+            for doc_id, page, text in self.store.page_heads(missing, PAGE_CHARS):  # all of it: a year's
+                if interim_only(text):  # columns may follow the quarter's on the page (Ulta's exhibits 1 and 2)
+                    found[doc_id][page] = True
+            return found
+
+        return set(self._page_facts("interim", doc_ids, read))
+
+    def _interim_later(self, hits: list[Hit], doc_ids: tuple[str, ...], trace: dict[str, Any]) -> list[Hit]:
+        """For a question that asks a fiscal year's figures (``query.asks_annual``), the hits on pages that
+        report only a quarter or other interim period go behind the rest, in their order, re-scored just
+        below the last of the rest: "Adjusted EBITDA for FY 2023" is on a release's twelve-month
+        reconciliation, not on the three-month one before it that shares every word."""
+        interim = self.interim_pages(doc_ids)
+        later = [h for h in hits if (h.chunk.doc_id, h.chunk.page) in interim]
+        if not later or len(later) == len(hits):
+            return hits
+        rest = [h for h in hits if (h.chunk.doc_id, h.chunk.page) not in interim]
+        floor = min(h.score for h in rest)
+        trace["interim_later"] = [{"path": h.path, "page": h.chunk.page} for h in later[:10]]
+        return rest + [dataclasses.replace(h, score=floor - (i + 1) * 1e-6, ranks={**h.ranks, "interim": i + 1})
+                       for i, h in enumerate(later)]
 
     def annual_reports(self) -> frozenset[str]:
         """doc_ids of the annual reports (10-K, 20-F, 40-F) in the index (cached per index version)."""
@@ -425,7 +453,9 @@ class Retriever:
         sections = asked_sections(query) if route and filters and filters.doc_ids and not statements else ()
         # a single retriever returns k, unless pages are wanted (several chunks may share a page)
         # or statement or section pages may move up from further down
-        depth_each = n if mode == "hybrid" or per_page or statements or sections else k
+        # a fiscal year asked: pages that report only a quarter go behind the rest
+        annual = bool(route and filters and filters.doc_ids and asks_annual(query))
+        depth_each = n if mode == "hybrid" or per_page or statements or sections or annual else k
         trace: dict[str, Any] = {"mode": mode}
         if searched and searched != query:
             trace["searched_as"] = searched
@@ -477,7 +507,7 @@ class Retriever:
 
         hits: list[Hit] = []
         depth = max(k, self.settings.rerank_depth) if self.settings.rerank else k
-        if per_page or statements or sections:
+        if per_page or statements or sections or annual:
             depth = len(fused)  # collapsing to pages, or routing, reads the whole fused list
         for r, (cid, s) in enumerate(fused[:depth], start=1):
             chunk = by_id[str(cid)]
@@ -493,8 +523,10 @@ class Retriever:
                                "score": round(h.score, 4), "path": h.path} for h in hits[:k]]
         if self.settings.rerank:
             hits = self._rerank(query, hits, trace)
-        if (statements or sections) and filters:
+        if (statements or sections or annual) and filters:
             self._last_unrouted = ((*key, self.store.version()), hits)
+        if annual and filters:
+            hits = self._interim_later(hits, filters.doc_ids, trace)
         if statements and filters:
             by_measure = tuple(kind for kind in statements if kind not in named_statements(query))
             hits = self._route_statements(hits, statements, filters.doc_ids, trace, by_measure=by_measure,
