@@ -114,6 +114,11 @@ def test_a_citation_after_the_full_stop_belongs_to_that_sentence():
     ("Gross profit\n2,820 2,725", True),  # a row and its values
     ("Sales rose in 2022\nbecause demand grew.", True),  # a sentence wrapped over two lines
     ("Net sales were $3.2 billion", True),
+    # a pointer elsewhere answers nothing (Amcor's release: it outranked the reconciliation's row)
+    ("Further details related to non-GAAP measures and reconciliations to GAAP measures can be found under "
+     "\"Presentation of non-GAAP information\" in this release.", False),
+    ("Information about our segments can be found in Note 19.", False),
+    ("Details of the plan were found to be incomplete by the auditors.", True),
 ])
 def test_a_heading_block_is_not_quotable(sentence, ok):
     from grail.verify.support import quotable

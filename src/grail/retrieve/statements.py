@@ -218,13 +218,18 @@ def title_kind(line: str) -> str | None:
     return None
 
 
+_PROSE = re.compile(r"^(?=(?:\S+\s+){11})(?=.*\b[a-z]{3,} [a-z]{3,} [a-z]{3,}\b)")  # 12+ words, a lower-case run
+
+
 def page_statements(page_head: str) -> set[str]:
-    """The statements titled in the first lines of a page. A title in capitals may wrap onto a second
+    """The statements titled in the first lines of a page, before any line of prose. A title in capitals may wrap onto a second
     line ("CONSOLIDATED STATEMENTS OF" / "CASH FLOWS"); mixed-case pairs are not joined, since a table's
     wrapped column header reads the same ("Amounts netted on the Consolidated" / "balance sheets")."""
     lines = [line.strip() for line in page_head[:HEAD_CHARS].split("\n")[:HEAD_LINES]]
     found = set()
     for i, line in enumerate(lines):
+        if _PROSE.search(line):  # a title comes before the page's prose; after it, "Statement of Earnings" is a
+            break  # column of a note's table ("Contract Type / Statement of Earnings / Location 2019 2018")
         wrapped = f"{line} {lines[i + 1]}" if i + 1 < len(lines) else ""
         for candidate in (line, wrapped if wrapped.isupper() else ""):
             kind = title_kind(candidate)
