@@ -46,14 +46,18 @@ def _terms(text: str) -> set[str]:
 
 
 def _candidates(context: Context, only: set[int] | None = None) -> list[tuple[int, str, set[str]]]:
-    """(source number, sentence, its terms) for every quotable sentence of the sources (or of ``only``)."""
+    """(source number, sentence, its terms) for every quotable sentence of the sources (or of ``only``).
+    A sentence's terms include those of the heading it sits under: "In fiscal 2022, we acquired all of the
+    outstanding shares of Current Health" under "2. Acquisitions" is about acquisitions, as much as a
+    sentence whose heading line the PDF ran into it ("Investing Activities The decrease in cash ...")."""
     out = []
     for n, hit in enumerate(context.sources, start=1):
         if only and n not in only:
             continue
         text = hit.chunk.text
+        under = _terms(hit.chunk.heading_path[-1]) if hit.chunk.heading_path else set()
         for s, e in quotable_sentences(text):  # a heading, a title line or a lead-in does not answer
-            out.append((n, text[s:e], _terms(text[s:e])))
+            out.append((n, text[s:e], _terms(text[s:e]) | under))
     return out
 
 
