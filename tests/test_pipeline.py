@@ -66,6 +66,36 @@ def test_incremental_reindex_embeds_only_what_changed(tmp_path):
     assert len(ids) == len(set(ids))
 
 
+def test_a_newer_parser_reads_files_again_and_embeds_only_new_text(tmp_path):
+    """An index built by an older grail is read again on the next ``grail index`` (so a loader fix reaches
+    it), and a chunk whose text did not change keeps its vector instead of being embedded again."""
+    from grail.ingest.pipeline import PARSER_VERSION
+
+    files = write_corpus(tmp_path / "docs", n=2, paragraphs=4)
+    g = Grail(tmp_path / "idx")
+    assert g.index(tmp_path / "docs").ok
+    old = next(d for d in g.documents() if d.path == str(files[0].resolve()))
+    assert old.metadata["parser"] == PARSER_VERSION
+    meta = {k: v for k, v in old.metadata.items() if k != "parser"}  # as an older grail recorded it
+    g.store.update_metadata(old.doc_id, meta)
+    vectors = g.store.vectors_by_text(old.doc_id)
+    again = g.index(tmp_path / "docs")
+    assert again.reread == [old.path] and again.unchanged == [str(files[1].resolve())]
+    assert again.chunks_embedded == 0 and again.chunks_reused == old.n_chunks
+    new = next(d for d in g.documents() if d.doc_id == old.doc_id)
+    assert new.metadata["parser"] == PARSER_VERSION and new.n_chunks == old.n_chunks
+    after = g.store.vectors_by_text(old.doc_id)
+    assert after.keys() == vectors.keys() and all((after[t] == v).all() for t, v in vectors.items())
+    assert g.index(tmp_path / "docs").unchanged == [old.path, str(files[1].resolve())]
+    # an edit embeds the paragraphs it changed, not the whole file
+    text = files[0].read_text()
+    files[0].write_text(text.replace("Site 0-3 sentence 0", "Site 0-3 sentence zero"))
+    edited = g.index(tmp_path / "docs")
+    assert edited.updated == [old.path] and 0 < edited.chunks_embedded < old.n_chunks
+    assert edited.chunks_embedded + edited.chunks_reused == old.n_chunks
+    assert g.search("sentence zero", 1, mode="bm25")[0].path == old.path
+
+
 def _bad_inputs(tmp: Path) -> dict[str, tuple[str, bytes | str, str]]:
     """name -> (file name, content, expected reason fragment)."""
     return {

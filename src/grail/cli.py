@@ -62,9 +62,11 @@ def index(paths: list[str] = typer.Argument(..., help="Files or folders to index
         except ValueError as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2)
-    console.print(f"indexed {len(report.added)} new, {len(report.updated)} changed, "
+    reread = f"{len(report.reread)} read again by this grail's newer parser, " if report.reread else ""
+    reused = f" ({report.chunks_reused} unchanged chunks kept their vectors)" if report.chunks_reused else ""
+    console.print(f"indexed {len(report.added)} new, {len(report.updated)} changed, {reread}"
                   f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
-                  f"{report.pages} pages, {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
+                  f"{report.pages} pages, {report.chunks_embedded} chunks embedded{reused} in {report.seconds:.1f}s")
     for path, reason in report.failed:
         err.print(f"[yellow]skipped[/yellow] {escape(path)}: {escape(reason)}")
     if report.failed:

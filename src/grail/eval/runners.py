@@ -328,8 +328,10 @@ def run_financebench(folder: str | Path, index_dir: str | Path | None = None, ks
         root = str(pdfs.resolve())
         _refuse_foreign(g, lambda p: p.startswith(root), f"PDFs of {pdfs}")
         rep = g.index(pdfs, on_progress=lambda _p, d, t: _tick(progress, "indexing", d, t))
-        index = {"folder": str(g.settings.index), "files": len(rep.added) + len(rep.updated) + len(rep.unchanged),
-                 "added": len(rep.added), "updated": len(rep.updated), "unchanged": len(rep.unchanged),
+        index = {"folder": str(g.settings.index),
+                 "files": len(rep.added) + len(rep.updated) + len(rep.reread) + len(rep.unchanged),
+                 "added": len(rep.added), "updated": len(rep.updated), "reread": len(rep.reread),
+                 "unchanged": len(rep.unchanged), "chunks_reused": rep.chunks_reused,
                  "removed": len(rep.removed), "failed": [list(f) for f in rep.failed],
                  "pages": rep.pages, "chunks_embedded": rep.chunks_embedded, "seconds": round(rep.seconds, 3)}
         indexed = {Path(d.path).stem for d in g.documents()}

@@ -52,6 +52,12 @@ class Store(Protocol):
     def document_state(self, path: str) -> tuple[str, str] | None:
         """(doc_id, sha256) of the document indexed from ``path``, if any."""
 
+    def parser_version(self, doc_id: str) -> int:
+        """The parser version the document was indexed with (1 when none was recorded)."""
+
+    def vectors_by_text(self, doc_id: str) -> dict[str, np.ndarray]:
+        """indexed text -> vector of the document's stored chunks."""
+
     def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
                          *, size: int, mtime: float) -> None:
         """Atomically replace everything stored for ``doc.doc_id`` with this version."""

@@ -149,6 +149,21 @@ class SQLiteStore:
         row = self._conn().execute("SELECT doc_id, sha256 FROM documents WHERE path = ?", (path,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def parser_version(self, doc_id: str) -> int:
+        """The parser version a document was indexed with (``ingest.pipeline.PARSER_VERSION``; 1 when none
+        was recorded: indexed before versions were)."""
+        row = self._conn().execute("SELECT metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        try:
+            return int(json.loads(row[0]).get("parser", 1)) if row else 1
+        except (ValueError, TypeError, AttributeError):
+            return 1
+
+    def vectors_by_text(self, doc_id: str) -> dict[str, np.ndarray]:
+        """indexed text -> vector of a document's stored chunks: re-indexing keeps the vector of a chunk
+        whose text did not change instead of embedding it again."""
+        rows = self._conn().execute("SELECT index_text, vector FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+        return {t: np.frombuffer(v, dtype=np.float32) for t, v in rows}
+
     def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
                          *, size: int, mtime: float) -> None:
         if len(chunks) != len(vectors):
