@@ -204,6 +204,22 @@ def test_the_extractive_ranker_does_not_count_the_company_name(embedder):
     assert rank_sentences(q, ctx, embedder, naming="Orion Widgets")[0].text.startswith("As a percentage")
 
 
+def test_the_company_a_filing_calls_itself_is_no_term_to_cover_either(embedder):
+    """A filing names its filer "the Company": in its filings, a question's "a high growth company" tells
+    no sentence apart, and counted it made J&J's R&D sentence ("The Company remains committed to ... high
+    quality") outrank its sales growth."""
+    from grail.generate.extractive import rank_sentences
+    from grail.records import Chunk, Context, Hit
+
+    text = ("The Company remains committed to delivering high quality products.\n"
+            "In 2022, worldwide sales increased 1.3% to $94.9 billion.")
+    hit = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0)
+    q = "Are Orion's FY2022 financials those of a high growth company?"
+    ctx = Context(q, (hit,), "", "", 0, 0)
+    assert rank_sentences(q, ctx, embedder)[0].text.startswith("The Company"), "or this proves nothing"
+    assert rank_sentences(q, ctx, embedder, naming="Orion")[0].text.startswith("In 2022, worldwide sales")
+
+
 def test_a_fiscal_year_asked_is_a_term_to_cover(embedder):
     """"FY2022" asks for 2022: "In fiscal 2022, we acquired ..." says it, "In fiscal 2021 ..." does not."""
     from grail.generate.extractive import rank_sentences

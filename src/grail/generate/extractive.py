@@ -89,7 +89,12 @@ def rank_sentences(question: str, context: Context, embedder: Embedder, *, max_c
         # no row says "quick ratio": the rows the measure is made of are what to quote
         question = f"{question} {rows}"
     # "FY2022" asks for 2022: a sentence "In fiscal 2022, we acquired ..." says it
+    # "the Company" is how a filing names its filer: with the sources narrowed to one company's filings, a
+    # question's "company" tells none of their sentences apart ("a high growth company" met "The Company
+    # remains committed to ... high quality")
     q_terms = (_terms(question) | {str(y) for y in asked_years(question)}) - set(content_terms(naming))
+    if naming:
+        q_terms -= set(content_terms("company companies"))
     if not cands:
         return []
     df: dict[str, int] = {}
