@@ -31,7 +31,6 @@ from grail.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, doc_id_for, load
 from grail.ingest.metadata import enrich, read_sidecar
 from grail.store.sqlite import SQLiteStore
 
-
 # What a file becomes (pages, blocks, chunks) changes with the loaders and the chunker: bump this when their
 # output does, and the next ``grail index`` reads every file indexed before again (embedding only new text).
 # 1: before versions were recorded. 2: numbered note titles ("2. Acquisitions") are PDF headings, a column

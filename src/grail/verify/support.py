@@ -131,7 +131,7 @@ _POINTER = re.compile(r"(?i)^(?:\(?[a-z0-9]{1,2}\)\s*)?(?:refer\s+to|see)\b"
                       r"|^for\s+(?:a\s+)?(?:further\s+|additional\s+|more\s+)?(?:discussion|information|details?)\b"
                       r"[^.]*?,?\s+(?:see|refer\s+to)\b"  # "For discussion on ... see the Company's Annual Report"
                       r"|^(?:further\s+|additional\s+|more\s+)?(?:details?|information|discussion)\b[^.]*?"
-                      r"\b(?:can|may|will)\s+be\s+found\b")  # "Further details ... can be found under ..." 
+                      r"\b(?:can|may|will)\s+be\s+found\b")  # "Further details ... can be found under ..."
 _UNIT_LEGEND = re.compile(r"(?i)\bin\s+(?:millions|thousands|billions)\s*(?:[,;)]|$|except\b)|\bexcept\s+per[\s-]share\b"
                           r"|(?:US)?[$€£]\s*(?:millions?|billions?|thousands?|m|bn)\b")  # a column header's "$ million"
 
