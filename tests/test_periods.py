@@ -71,3 +71,17 @@ def test_a_quarter_or_no_year_keeps_retrieval_s_order(filing, question):
     g, _ = filing
     pages, trace = g.search_traced(question, 3, per_page=True)
     assert pages[0].chunk.page == 2 and "interim_later" not in trace
+
+
+def test_the_cli_says_which_passages_the_period_asked_put_last(filing):
+    import os
+    import subprocess
+    import sys
+
+    _, root = filing
+    proc = subprocess.run([sys.executable, "-m", "grail.cli", "search",
+                           "What was Orion Widgets' adjusted non-GAAP EBITDA for FY 2023?", "-k", "5", "--pages",
+                           "--index", str(root / "idx")], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "250"})
+    marked = [line for line in proc.stdout.splitlines() if "reports only a quarter" in line]
+    assert len(marked) == 1 and " p.2 " in marked[0] and "ranked 1 by retrieval" in marked[0]

@@ -191,6 +191,9 @@ def search(query: str = typer.Argument(...), index: str | None = IndexOpt, confi
                       else "added by routing: retrieval had not found it")
             what = "a statement" if "statement" in h.ranks else "a filing section"
             more += f"  [dim]({what} the query asks for; {before})[/dim]"
+        if "interim" in h.ranks:  # the query asks a fiscal year; this page reports only a quarter
+            ranked = f"; ranked {h.ranks['fused']} by retrieval" if "fused" in h.ranks else ""
+            more += f"  [dim](reports only a quarter, the query asks for a year: put after the rest{ranked})[/dim]"
         console.print(f"[cyan]{i}.[/cyan] {escape(Path(h.path).name)} p.{h.chunk.page}  [dim]{scores}[/dim]{more}")
         if h.chunk.heading_path:
             console.print(f"   [dim]{escape(' > '.join(h.chunk.heading_path))}[/dim]")
