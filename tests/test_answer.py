@@ -187,37 +187,32 @@ def test_packing_keeps_the_longer_of_two_overlapping_passages():
     assert [h.chunk.chunk_id for h in tight.sources] == ["fin"] and tight.dropped == ("inv",)
 
 
-def test_the_extractive_ranker_does_not_count_the_company_name(embedder):
-    """The sources are the company's own filings: its name in the question tells none of their sentences
-    apart, and counting it made a release's headline outrank the paragraph that answers (Ulta's wages)."""
+@pytest.mark.parametrize("text,question,naming,without,with_naming", [
+    # its name tells none of the company's own sentences apart: counted, a release's headline outranked the
+    # paragraph that answers (Ulta's wages)
+    ("Orion Widgets Announces Fourth Quarter Fiscal 2022 Results\n"
+     "Net Sales of $3.2 Billion Compared to $2.7 Billion in the Year-Ago Quarter\n\n"
+     "As a percentage of net sales, SG&A expenses decreased to 23.5% in fiscal 2022 from 23.9%, partially "
+     "offset by deleverage of store payroll due to wage investments.\n",
+     "Did Orion Widgets' wages expense as a percent of net sales increase or decrease in FY2022?", "Orion Widgets",
+     "Orion Widgets Announces", "As a percentage"),
+    # nor does "company": a filing calls its filer "the Company" (J&J's "high growth company" had quoted its
+    # R&D sentence)
+    ("The Company remains committed to delivering high quality products.\n"
+     "In 2022, worldwide sales increased 1.3% to $94.9 billion.",
+     "Are Orion's FY2022 financials those of a high growth company?", "Orion",
+     "The Company", "In 2022, worldwide sales"),
+])
+def test_the_extractive_ranker_does_not_count_the_company_name(embedder, text, question, naming, without,
+                                                               with_naming):
+    """The sources are the company's own filings: the words that name it are no terms to cover."""
     from grail.generate.extractive import rank_sentences
     from grail.records import Chunk, Context, Hit
 
-    text = ("Orion Widgets Announces Fourth Quarter Fiscal 2022 Results\n"
-            "Net Sales of $3.2 Billion Compared to $2.7 Billion in the Year-Ago Quarter\n\n"
-            "As a percentage of net sales, SG&A expenses decreased to 23.5% in fiscal 2022 from 23.9%, partially "
-            "offset by deleverage of store payroll due to wage investments.\n")
     hit = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0)
-    q = "Did Orion Widgets' wages expense as a percent of net sales increase or decrease in FY2022?"
-    ctx = Context(q, (hit,), "", "", 0, 0)
-    assert rank_sentences(q, ctx, embedder)[0].text.startswith("Orion Widgets Announces"), "or this proves nothing"
-    assert rank_sentences(q, ctx, embedder, naming="Orion Widgets")[0].text.startswith("As a percentage")
-
-
-def test_the_company_a_filing_calls_itself_is_no_term_to_cover_either(embedder):
-    """A filing names its filer "the Company": in its filings, a question's "a high growth company" tells
-    no sentence apart, and counted it made J&J's R&D sentence ("The Company remains committed to ... high
-    quality") outrank its sales growth."""
-    from grail.generate.extractive import rank_sentences
-    from grail.records import Chunk, Context, Hit
-
-    text = ("The Company remains committed to delivering high quality products.\n"
-            "In 2022, worldwide sales increased 1.3% to $94.9 billion.")
-    hit = Hit(Chunk("c1", "d", 1, text, 1, 0, len(text)), 1.0)
-    q = "Are Orion's FY2022 financials those of a high growth company?"
-    ctx = Context(q, (hit,), "", "", 0, 0)
-    assert rank_sentences(q, ctx, embedder)[0].text.startswith("The Company"), "or this proves nothing"
-    assert rank_sentences(q, ctx, embedder, naming="Orion")[0].text.startswith("In 2022, worldwide sales")
+    ctx = Context(question, (hit,), "", "", 0, 0)
+    assert rank_sentences(question, ctx, embedder)[0].text.startswith(without), "or this proves nothing"
+    assert rank_sentences(question, ctx, embedder, naming=naming)[0].text.startswith(with_naming)
 
 
 def test_a_fiscal_year_asked_is_a_term_to_cover(embedder):
