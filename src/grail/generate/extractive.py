@@ -7,9 +7,9 @@ evidence gate reads it, its sentence that asks (instructions around it are
 not what the answer must say). When the question names a financial statement
 and statement routing put that statement's pages among the sources, only its
 rows are candidates; likewise the passages of a filing section routing put
-first (what the company does, its legal proceedings); a page that reports only a quarter is no
-candidate for a question about a year. The best one, plus a close runner-up from the same
-passage, are returned verbatim with their [n] citations, so every word of the
+first (what the company does, its legal proceedings); a page that reports only
+a quarter is no candidate for a question about a year. The best one, plus a
+close runner-up from the same passage, are returned verbatim with their [n] citations, so every word of the
 answer is quoted from a document. The decision: it never paraphrases, so it
 cannot hallucinate; below ``min_score`` it abstains.
 """

@@ -6,8 +6,8 @@ replaced in one transaction, and a chunk whose indexed text is unchanged keeps
 its vector (same text, same model: same vector), so only new text is embedded.
 A file indexed by an older parser (``PARSER_VERSION``, recorded in each
 document's metadata as ``parser``) is read again the same way, so a loader or
-chunker improvement reaches an existing index on the next ``grail index``; a file that disappeared from an indexed folder
-is removed. Each document commits on its own, so a crash (even SIGKILL)
+chunker improvement reaches an existing index on the next ``grail index``. A
+file that disappeared from an indexed folder is removed. Each document commits on its own, so a crash (even SIGKILL)
 loses at most the file in flight, and the next run resumes without
 duplicates. The decision: bad files never stop the batch; each is reported
 by path with its reason and the run's exit status says something failed.

@@ -60,7 +60,8 @@ _INTERIM = re.compile(r"(?i)\bquarterly\b|\b10-?Q\b|\binterim\b|\bhalf\b|\bH[12]
                       r"|\byear[- ]to[- ]date\b|\bYTD\b")
 
 # the periods a page's columns report: a column header opens a line in title or upper case ("Three Months Ended
-# June 30, 2023"; a wrapped sentence's "quarter ended June 26, 2022" does not); a year anywhere on the page keeps it. "Year to date" is neither: a fourth-quarter release's is the year.
+# June 30, 2023"; a wrapped sentence's "quarter ended June 26, 2022" does not); a year anywhere on the page
+# keeps it. "Year to date" is neither: a fourth-quarter release's is the year.
 _INTERIM_COLUMNS = re.compile(r"(?m)^(?:For the )?(?:(?:Three|Six|Nine|3|6|9) Months|(?:Fiscal )?Quarters?"
                               r"|(?:13|26|39|Thirteen|Twenty-[Ss]ix|Thirty-[Nn]ine) Weeks) Ended\b"
                               r"|^(?:FOR THE )?(?:(?:THREE|SIX|NINE) MONTHS|QUARTERS?|(?:13|26|39) WEEKS) ENDED\b")

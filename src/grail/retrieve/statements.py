@@ -222,9 +222,10 @@ _PROSE = re.compile(r"^(?=(?:\S+\s+){11})(?=.*\b[a-z]{3,} [a-z]{3,} [a-z]{3,}\b)
 
 
 def page_statements(page_head: str) -> set[str]:
-    """The statements titled in the first lines of a page, before any line of prose. A title in capitals may wrap onto a second
-    line ("CONSOLIDATED STATEMENTS OF" / "CASH FLOWS"); mixed-case pairs are not joined, since a table's
-    wrapped column header reads the same ("Amounts netted on the Consolidated" / "balance sheets")."""
+    """The statements titled in the first lines of a page, before any line of prose. A title in capitals may
+    wrap onto a second line ("CONSOLIDATED STATEMENTS OF" / "CASH FLOWS"); mixed-case pairs are not joined,
+    since a table's wrapped column header reads the same ("Amounts netted on the Consolidated" / "balance
+    sheets")."""
     lines = [line.strip() for line in page_head[:HEAD_CHARS].split("\n")[:HEAD_LINES]]
     found = set()
     for i, line in enumerate(lines):

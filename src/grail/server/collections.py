@@ -206,7 +206,7 @@ class Collections:
             report = g.index(*job.files, on_progress=progress)
             job.added, job.updated, job.unchanged = report.added, report.updated + report.reread, report.unchanged
             job.failures = [{"file": Path(p).name, "reason": r} for p, r in report.failed]
-            job.status = "failed" if report.failed and not (report.added or report.updated or report.unchanged) else "done"
+            job.status = "failed" if report.failed and not (job.added or job.updated or job.unchanged) else "done"
         except Exception as exc:  # noqa: BLE001  (a job reports its failure instead of dying silently)
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
