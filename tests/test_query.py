@@ -70,6 +70,21 @@ def test_unrecognised_question_searches_everything(filings):
     assert len({h.path for h in hits}) == 3
 
 
+def test_a_question_naming_no_company_over_several_companies_filings_is_ambiguous(filings):
+    """Whose inventories? The passages come from Orion's and Vega's filings, and nothing in the question
+    says which: the evidence is halved and the reason says so; naming the company settles it."""
+    q = "What were the inventories at year end?"
+    ev = filings.evidence(q, filings.search(q, 8))
+    assert set(ev.companies_apart) == {"Orion Widgets Corporation", "Vega Foods, Inc"}
+    assert ev.strength == pytest.approx(0.5 * ev.coverage)
+    named = "What were Orion Widgets' inventories at year end?"
+    assert filings.evidence(named, filings.search(named, 8)).companies_apart == ()
+    strict = Grail(filings.settings.index, embedder=filings.embedder, min_evidence=0.6)
+    answer = strict.ask(q)
+    assert answer.abstained and "names no company" in answer.abstain_reason and "Vega Foods" in answer.abstain_reason
+    assert not strict.ask(named).abstained
+
+
 def test_lowercase_common_word_is_not_a_company():
     _, proper = company_variants("Advanced Micro Devices, Inc.")
     assert "advanced" in proper

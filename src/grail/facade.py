@@ -192,9 +192,15 @@ class Grail:
         # an annual report holds two year-ends of balance sheets, not three
         periods = vocab.uncovered_periods(without_days(question, named), "balance_sheet" in asked) + tuple(
             f"{calendar.month_name[d.month]} {d.day}, {d.year}" for d in vocab.uncovered_dates(question) if d not in named)
+        # a question that names no company, over the filings of several: whose figures it asks for, nothing says
+        apart: tuple[str, ...] = ()
+        if len(vocab.company_docs) > 1 and not vocab.companies_in(question):
+            owner = {d: c for c, docs in vocab.company_docs.items() for d in docs}
+            apart = tuple(dict.fromkeys(owner[h.chunk.doc_id] for h in hits[:5] if h.chunk.doc_id in owner))
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,
-                                 named_in_doc=vocab.named_in_doc(question), statement=statement)
+                                 named_in_doc=vocab.named_in_doc(question), statement=statement,
+                                 companies_apart=apart if len(apart) > 1 else ())
 
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
             allow_weak: bool = False, on_token: Callable[[str], None] | None = None,
@@ -218,7 +224,8 @@ class Grail:
         stages.append(StageTrace("evidence", time.perf_counter() - t, {
             "strength": round(ev.strength, 4), "coverage": round(ev.coverage, 4), "min_evidence": self.settings.min_evidence,
             "years_missing": list(ev.years_missing), "names_missing": list(ev.names_missing),
-            "periods_missing": list(ev.periods_missing), "statement": ev.statement}))
+            "periods_missing": list(ev.periods_missing), "statement": ev.statement,
+            "companies_apart": list(ev.companies_apart)}))
         if ev.strength < self.settings.min_evidence and not allow_weak:
             why = f"evidence strength {ev.strength:.2f} is below min_evidence {self.settings.min_evidence}"
             if ev.names_missing:
@@ -228,6 +235,9 @@ class Grail:
             if ev.periods_missing:
                 why += (f"; no indexed document of the company asked about reports "
                         f"{', '.join(ev.periods_missing)}")
+            if ev.companies_apart:
+                why += (f"; the question names no company, and the passages that match it are from the filings of "
+                        f"{', '.join(ev.companies_apart)}: say which company it is about")
             return self._abstain(question, spec, hits, why, stages)
 
         t = time.perf_counter()

@@ -42,6 +42,7 @@ def abstention_rows(g: Grail, folder: Path, questions: Sequence[FinanceBenchQues
             ev = g.evidence(q.question, hits, filters)
             row[label] = {"strength": ev.strength, "coverage": ev.coverage, "years_missing": list(ev.years_missing),
                           "names_missing": list(ev.names_missing), "periods_missing": list(ev.periods_missing),
+                          "companies_apart": list(ev.companies_apart),
                           "seconds": time.perf_counter() - t}
             if label == "answerable":
                 gold_pages = set(zip(q.evidence_doc_names or (q.doc_name,) * len(q.evidence_pages),
