@@ -195,8 +195,7 @@ class Grail:
         # a question that names no company, over the filings of several: whose figures it asks for, nothing says
         apart: tuple[str, ...] = ()
         if len(vocab.company_docs) > 1 and not vocab.companies_in(question):
-            owner = {d: c for c, docs in vocab.company_docs.items() for d in docs}
-            apart = tuple(dict.fromkeys(owner[h.chunk.doc_id] for h in hits[:5] if h.chunk.doc_id in owner))
+            apart = tuple(dict.fromkeys(c for h in hits[:5] if (c := vocab.company_of.get(h.chunk.doc_id))))
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,
                                  named_in_doc=vocab.named_in_doc(question), statement=statement,

@@ -289,6 +289,7 @@ class EntityVocabulary:
         self.by_proper: dict[str, set[str]] = {}  # variants that count only when capitalised
         self.by_ticker: dict[str, str] = {}
         self.company_docs: dict[str, set[str]] = {}
+        self.company_of: dict[str, str] = {}  # doc_id -> its company, as ``company_docs`` names it
         canon: dict[str, str] = {}  # collapsed core name or ticker -> canonical company
         for d in self.docs:
             name = str(d.metadata.get("company") or "").strip()
@@ -299,6 +300,7 @@ class EntityVocabulary:
             company = canon.setdefault(key, name)
             canon.setdefault("".join(w for w in _WORD.findall(name.lower()) if w not in _SUFFIXES), company)
             self.company_docs.setdefault(company, set()).add(d.doc_id)
+            self.company_of[d.doc_id] = company
             exact, proper = company_variants(name)
             for v in exact:
                 self.by_variant.setdefault(v, set()).add(company)
