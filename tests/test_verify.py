@@ -119,13 +119,6 @@ def test_a_citation_after_the_full_stop_belongs_to_that_sentence():
      "\"Presentation of non-GAAP information\" in this release.", False),
     ("Information about our segments can be found in Note 19.", False),
     ("Details of the plan were found to be incomplete by the auditors.", True),
-])
-def test_a_heading_block_is_not_quotable(sentence, ok):
-    from grail.verify.support import quotable
-    assert quotable(sentence) is ok
-
-
-@pytest.mark.parametrize("sentence,ok", [
     # a filing form's fixed text says nothing about the company
     ("If an emerging growth company, indicate by check mark if the registrant has elected not to use the "
      "extended transition period for complying with any new or revised financial accounting standards.", False),
@@ -138,7 +131,7 @@ def test_a_heading_block_is_not_quotable(sentence, ok):
     ("U.S. ex rel. Gill et al. v. CVS Health Corp. et al.", False),
     ("The Company is defending itself against these claims.", True),
 ])
-def test_form_text_and_case_captions_are_not_quotable(sentence, ok):
+def test_headings_pointers_form_text_and_case_captions_are_not_quotable(sentence, ok):
     from grail.verify.support import quotable
     assert quotable(sentence) is ok
 
