@@ -193,13 +193,11 @@ class Grail:
         periods = vocab.uncovered_periods(without_days(question, named), "balance_sheet" in asked) + tuple(
             f"{calendar.month_name[d.month]} {d.day}, {d.year}" for d in vocab.uncovered_dates(question) if d not in named)
         # a question that names no company, over the filings of several: whose figures it asks for, nothing says
-        apart: tuple[str, ...] = ()
-        if len(vocab.company_docs) > 1 and not vocab.companies_in(question):
-            apart = tuple(dict.fromkeys(c for h in hits[:5] if (c := vocab.company_of.get(h.chunk.doc_id))))
+        ambiguous = len(vocab.company_docs) > 1 and not vocab.companies_in(question)
         return evidence_strength(question, hits, self.store, filters, known=lambda n: bool(vocab.companies_in(n)),
                                  uncovered_periods=periods,
                                  named_in_doc=vocab.named_in_doc(question), statement=statement,
-                                 companies_apart=apart if len(apart) > 1 else ())
+                                 company_of=vocab.company_of if ambiguous else None)
 
     def ask(self, question: str, *, llm: str | None = None, k: int | None = None, filters: Filters | None = None,
             allow_weak: bool = False, on_token: Callable[[str], None] | None = None,

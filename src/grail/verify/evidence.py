@@ -94,7 +94,7 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
                       known: Callable[[str], bool] | None = None,
                       uncovered_periods: Sequence[str] = (),
                       named_in_doc: Mapping[str, Collection[str]] | None = None,
-                      statement: str = "", companies_apart: Sequence[str] = ()) -> Evidence:
+                      statement: str = "", company_of: Mapping[str, str] | None = None) -> Evidence:
     """``known(name)`` says a name is a recognised entity (e.g. a ticker) even if its spelling is absent;
     ``uncovered_periods``: asked years, quarters or days that no document of the named company reports
     (index metadata; a day: after every filing of the company came out, and named by none of them);
@@ -102,10 +102,10 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
     a retrieved page that is the financial statement the question names, in a filing of the fiscal
     year it names ("... in the balance sheet: what is the FY2018 net PP&E?" and 3M's FY2018 balance
     sheet): that page is what was asked for, though its rows use other words ("Property, plant and
-    equipment - net"), so it covers the question; ``companies_apart``: the question names no company and
-    its best passages come from the filings of these (two or more): which one it is about, nothing says
-    ("Were there any board member nominees who had substantially more votes against ...?" over Lockheed
-    Martin's and Foot Locker's vote results)."""
+    equipment - net"), so it covers the question; ``company_of``: doc_id -> company, given when the
+    question names no company and the index holds several: when the top passages come from the filings
+    of two or more, which one it is about nothing says ("Were there any board member nominees who had
+    substantially more votes against ...?" over Lockheed Martin's and Foot Locker's vote results)."""
     terms = list(dict.fromkeys(content_terms(question_focus(question)))) or list(dict.fromkeys(content_terms(question)))
     terms = [t for t in terms if t not in _PRONOUNS] or terms
     passages = [h.chunk.index_text or h.chunk.text for h in hits[:top]]
@@ -136,7 +136,9 @@ def evidence_strength(question: str, hits: Sequence[Hit], store: SQLiteStore | N
     periods_missing = tuple(uncovered_periods)
     if periods_missing:  # a year, quarter or day the answer needs that no filing of the company reports
         strength *= 0.5
-    if companies_apart:
+    apart = tuple(dict.fromkeys(c for h in hits[:top] if (c := (company_of or {}).get(h.chunk.doc_id))))
+    apart = apart if len(apart) > 1 else ()
+    if apart:
         strength *= 0.5
     return Evidence(strength, coverage, years_missing, names_missing, periods_missing, statement,
-                    companies_apart=tuple(companies_apart))
+                    companies_apart=apart)
